@@ -1,0 +1,117 @@
+/* ferry-engine.h: the one object the window and ferry-cli hold
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * FerryEngine owns the configuration, the database, the archive and the receiver for one data
+ * directory. It lives on the main thread: its properties and signals are only ever changed and
+ * emitted there; workers hand it owned payloads through the main context.
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ferry-config.h"
+#include "ferry-paths.h"
+#include "ferry-study.h"
+
+G_BEGIN_DECLS
+
+#define FERRY_TYPE_ENGINE (ferry_engine_get_type ())
+
+G_DECLARE_FINAL_TYPE (FerryEngine, ferry_engine, FERRY, ENGINE, GObject)
+
+typedef enum {
+  FERRY_RECEIVER_STOPPED,
+  FERRY_RECEIVER_LISTENING,
+  FERRY_RECEIVER_FAILED,
+} FerryReceiverState;
+
+/* Defined with G_DEFINE_ENUM_TYPE in ferry-engine.c. */
+GType ferry_receiver_state_get_type (void) G_GNUC_CONST;
+#define FERRY_TYPE_RECEIVER_STATE (ferry_receiver_state_get_type ())
+
+/**
+ * ferry_engine_new:
+ * @home: (nullable): a data directory that overrides $FERRY_HOME and the XDG directories
+ * @error: return location for a #GError
+ *
+ * Loads config.json and opens the database (migrating it). Does not take the data-directory
+ * lock and does not listen: commands that only read (studies, config show) use an engine like
+ * this beside a running owner. Blocking (disk): call it before the main loop runs.
+ *
+ * Returns: (transfer full): the engine, or %NULL with @error set
+ */
+FerryEngine        *ferry_engine_new                  (const char   *home,
+                                                       GError      **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* Takes the exclusive lock on the data directory, sweeps the archive's spool and starts the
+ * receiver with the current configuration. A second owner gets G_IO_ERROR_BUSY naming the PID.
+ * A receiver that cannot listen (port in use) is not an error here: the engine stays owner,
+ * receiver-state becomes FAILED and receiver-error says why. */
+gboolean            ferry_engine_start                (FerryEngine  *self,
+                                                       GError      **error);
+/* Stops the receiver (associations in flight finish, or are aborted after a grace period),
+ * releases the lock. Blocking for at most a few seconds. */
+void                ferry_engine_stop                 (FerryEngine  *self);
+
+const FerryPaths   *ferry_engine_get_paths            (FerryEngine  *self);
+/* (transfer none): the configuration in force; replaced, never modified, by _apply_config(). */
+const FerryConfig  *ferry_engine_get_config           (FerryEngine  *self);
+
+/**
+ * ferry_engine_apply_config:
+ * @self: the engine
+ * @config: the new configuration (copied)
+ * @error: validation errors name the field
+ *
+ * Validates and saves config.json atomically; when the receiver settings changed and the engine
+ * is the owner, restarts the receiver. "Port in use" comes back in @error at once and the
+ * previous receiver keeps running.
+ */
+gboolean            ferry_engine_apply_config         (FerryEngine        *self,
+                                                       const FerryConfig  *config,
+                                                       GError            **error);
+
+FerryReceiverState  ferry_engine_get_receiver_state   (FerryEngine  *self);
+guint               ferry_engine_get_receiver_port    (FerryEngine  *self);
+/* (nullable): why the receiver is not listening. */
+const char         *ferry_engine_get_receiver_error   (FerryEngine  *self);
+
+/* (transfer none): a GListModel of FerryStudy, newest first, filled asynchronously after
+ * construction and kept up to date as instances arrive. */
+GListModel         *ferry_engine_get_studies          (FerryEngine  *self);
+gboolean            ferry_engine_get_studies_loaded   (FerryEngine  *self);
+
+/* Blocking reads for the CLI (which has no main loop worth protecting).
+ * (element-type FerryStudyRecord) (transfer full) */
+GPtrArray          *ferry_engine_list_studies_sync    (FerryEngine  *self,
+                                                       GError      **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* Numeric IPv4 addresses of this host's interfaces, for "what to type into the cart".
+ * (transfer full) (array zero-terminated=1) */
+char              **ferry_engine_dup_host_addresses   (void) G_GNUC_WARN_UNUSED_RESULT;
+
+/* Verification SCU in a worker thread. */
+void                ferry_engine_echo_async           (FerryEngine         *self,
+                                                       const char          *host,
+                                                       guint16              port,
+                                                       const char          *called_ae,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+gboolean            ferry_engine_echo_finish          (FerryEngine   *self,
+                                                       GAsyncResult  *result,
+                                                       GError       **error);
+
+/*
+ * Properties: "receiver-state" (FerryReceiverState), "receiver-port" (guint),
+ * "receiver-error" (string), "studies-loaded" (boolean), "config-generation" (guint, bumped
+ * on every applied configuration).
+ * Signals:
+ *   "instance-stored" (FerryStudy *study, const char *sop_instance_uid): after an object was
+ *     archived and indexed, on the main thread.
+ *   "store-failed" (const char *calling_ae, const char *message): an object was refused.
+ */
+
+G_END_DECLS
