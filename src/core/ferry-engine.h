@@ -59,19 +59,52 @@ const FerryPaths   *ferry_engine_get_paths            (FerryEngine  *self);
 /* (transfer none): the configuration in force; replaced, never modified, by _apply_config(). */
 const FerryConfig  *ferry_engine_get_config           (FerryEngine  *self);
 
-/**
- * ferry_engine_apply_config:
- * @self: the engine
- * @config: the new configuration (copied)
- * @error: validation errors name the field
- *
- * Validates and saves config.json atomically; when the receiver settings changed and the engine
- * is the owner, restarts the receiver. "Port in use" comes back in @error at once and the
- * previous receiver keeps running.
- */
-gboolean            ferry_engine_apply_config         (FerryEngine        *self,
+/* Checks @config without side effects; the error message names the field. */
+gboolean            ferry_engine_validate_config      (FerryEngine        *self,
                                                        const FerryConfig  *config,
                                                        GError            **error);
+
+/**
+ * ferry_engine_apply_config_async:
+ * @self: the engine
+ * @config: the new configuration (copied)
+ *
+ * Validates at once, then in a worker saves config.json atomically and, when the receiver
+ * settings changed and the engine is the owner, restarts the receiver: a new port is bound
+ * before the old receiver stops, so "port in use" leaves the previous receiver running.
+ * Properties and "config-generation" change on the main thread when it completes.
+ */
+void                ferry_engine_apply_config_async   (FerryEngine         *self,
+                                                       const FerryConfig   *config,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+gboolean            ferry_engine_apply_config_finish  (FerryEngine         *self,
+                                                       GAsyncResult        *result,
+                                                       GError             **error);
+/* The same, blocking, for ferry-cli. */
+gboolean            ferry_engine_apply_config_sync    (FerryEngine         *self,
+                                                       const FerryConfig   *config,
+                                                       GError             **error);
+
+/* Whether something else listens on @port already (the engine's own receiver does not count):
+ * tries to bind in a worker. The error says who ("port 104 is in use by another program"). */
+void                ferry_engine_check_port_async     (FerryEngine         *self,
+                                                       guint16              port,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
+gboolean            ferry_engine_check_port_finish    (FerryEngine         *self,
+                                                       GAsyncResult        *result,
+                                                       GError             **error);
+
+/* Listen on @port instead of the configured one, without saving it (ferry-cli serve --port,
+ * ferry --port, tests). 0 lets the OS choose; -1 removes the override. Call before _start(). */
+void                ferry_engine_set_port_override    (FerryEngine         *self,
+                                                       int                  port);
+/* Answer to @ae_title instead of the configured receiver AE title, without saving it. */
+void                ferry_engine_set_ae_title_override (FerryEngine        *self,
+                                                       const char          *ae_title);
 
 FerryReceiverState  ferry_engine_get_receiver_state   (FerryEngine  *self);
 guint               ferry_engine_get_receiver_port    (FerryEngine  *self);
@@ -112,6 +145,9 @@ gboolean            ferry_engine_echo_finish          (FerryEngine   *self,
  *   "instance-stored" (FerryStudy *study, const char *sop_instance_uid): after an object was
  *     archived and indexed, on the main thread.
  *   "store-failed" (const char *calling_ae, const char *message): an object was refused.
+ *
+ * When the receiver starts listening the engine logs, at message level,
+ * "Receiving on port N as AE-TITLE" (tests read the port from it).
  */
 
 G_END_DECLS
