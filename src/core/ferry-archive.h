@@ -71,6 +71,18 @@ gboolean      ferry_archive_commit_spool        (FerryArchive  *archive,
                                                  char         **sha256,
                                                  GError       **error);
 
+/* The same, and tells whether this call created the archive file (%FALSE when a file with the
+ * same content was there already), so that a caller rolling back removes only its own file. */
+gboolean      ferry_archive_commit_spool_full   (FerryArchive  *archive,
+                                                 int            spool_fd,
+                                                 const char    *spool_path,
+                                                 guint64        expected_size,
+                                                 const char    *sop_instance_uid,
+                                                 char         **relative_path,
+                                                 char         **sha256,
+                                                 gboolean      *created,
+                                                 GError       **error);
+
 /* Removes an archived file (to roll back when the database refused the row). */
 gboolean      ferry_archive_remove              (FerryArchive  *archive,
                                                  const char    *relative_path,

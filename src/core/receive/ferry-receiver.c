@@ -1,1 +1,375 @@
-/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ferry-receiver.c: the storage SCP as the engine sees it
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "ferry-receiver"
+
+#include "config.h"
+
+#include <errno.h>
+#include <glib/gi18n-lib.h>
+
+#include "ferry-charset.h"
+#include "ferry-dicom.h"
+#include "ferry-receiver.h"
+
+struct _FerryReceiver
+{
+  /* Owned */
+  FerryDicomScp *scp;
+  GMutex         config_lock;
+  FerryConfig   *config;      /* guarded by config_lock; replaced, never modified */
+
+  /* Borrowed */
+  FerryArchive  *archive;
+  FerryDatabase *db;
+  FerryReceiverCallbacks callbacks;
+  gpointer       user_data;
+};
+
+static FerryConfig *
+dup_config (FerryReceiver *self)
+{
+  FerryConfig *copy;
+
+  g_mutex_lock (&self->config_lock);
+  copy = ferry_config_copy (self->config);
+  g_mutex_unlock (&self->config_lock);
+
+  return copy;
+}
+
+static char *
+strip_ae (const char *ae)
+{
+  return g_strstrip (g_strdup (ae != NULL ? ae : ""));
+}
+
+static FerryDicomAssociationDecision
+on_association_cb (const FerryDicomAssociationInfo *info,
+                   gpointer                         user_data)
+{
+  FerryReceiver *self = user_data;
+  FerryDicomAssociationDecision decision = FERRY_DICOM_ASSOCIATION_ACCEPT;
+  g_autofree char *called = strip_ae (info->called_ae);
+  g_autofree char *ours = NULL;
+
+  g_mutex_lock (&self->config_lock);
+  ours = strip_ae (self->config->receiver_ae_title);
+  if (g_strcmp0 (called, ours) != 0)
+    decision = FERRY_DICOM_ASSOCIATION_REJECT_CALLED_AE;
+  else if (!self->config->accept_unknown_devices &&
+           ferry_config_find_device (self->config, info->calling_ae, info->peer_address) == NULL)
+    decision = FERRY_DICOM_ASSOCIATION_REJECT_CALLING_AE;
+  g_mutex_unlock (&self->config_lock);
+
+  switch (decision)
+    {
+    case FERRY_DICOM_ASSOCIATION_REJECT_CALLED_AE:
+      g_message ("Rejected association from %s (%s): called AE title \"%s\" is not ours (\"%s\")",
+                 info->calling_ae, info->peer_address, called, ours);
+      if (self->callbacks.store_failed != NULL)
+        {
+          g_autofree char *message =
+            g_strdup_printf (_("Refused a connection from %s: it called AE title “%s”, but Ferry’s is “%s”"),
+                             info->calling_ae, called, ours);
+          self->callbacks.store_failed (info->calling_ae, message, self->user_data);
+        }
+      break;
+
+    case FERRY_DICOM_ASSOCIATION_REJECT_CALLING_AE:
+      g_message ("Rejected association from %s (%s): calling AE title not recognised",
+                 info->calling_ae, info->peer_address);
+      if (self->callbacks.store_failed != NULL)
+        {
+          g_autofree char *message =
+            g_strdup_printf (_("Refused a connection from unknown device %s (%s): add it under Devices or allow unknown devices"),
+                             info->calling_ae, info->peer_address);
+          self->callbacks.store_failed (info->calling_ae, message, self->user_data);
+        }
+      break;
+
+    case FERRY_DICOM_ASSOCIATION_ACCEPT:
+    case FERRY_DICOM_ASSOCIATION_REJECT_BUSY:
+    default:
+      break;
+    }
+
+  return decision;
+}
+
+static void
+on_association_end_cb (const FerryDicomAssociationInfo *info,
+                       guint                            stored,
+                       const char                      *error_message,
+                       gpointer                         user_data)
+{
+  if (error_message != NULL)
+    g_message ("Association from %s (%s) ended after %u objects: %s",
+               info->calling_ae, info->peer_address, stored, error_message);
+  else
+    g_info ("Association from %s (%s) released after %u objects",
+            info->calling_ae, info->peer_address, stored);
+}
+
+/* Every value the index keeps, in UTF-8. The object itself is never changed. */
+static FerryInstanceRecord *
+build_record (const FerryDicomAttributes   *attrs,
+              const FerryDicomStoreRequest *request,
+              const char                   *fallback_charset)
+{
+  FerryInstanceRecord *record = g_new0 (FerryInstanceRecord, 1);
+  const char *scs = attrs->specific_character_set;
+
+#define TEXT(field) ferry_charset_to_utf8 (attrs->field, scs, fallback_charset)
+  record->sop_instance_uid = g_strdup (request->sop_instance_uid);
+  record->sop_class_uid = g_strdup (request->sop_class_uid);
+  record->transfer_syntax_uid = g_strdup (request->transfer_syntax_uid);
+  record->study_instance_uid = g_strdup (attrs->study_instance_uid);
+  record->series_instance_uid = g_strdup (attrs->series_instance_uid);
+  record->patient_id = TEXT (patient_id);
+  record->patient_name = TEXT (patient_name);
+  record->patient_birth_date = g_strdup (attrs->patient_birth_date);
+  record->patient_sex = g_strdup (attrs->patient_sex);
+  record->accession_number = TEXT (accession_number);
+  record->study_id = TEXT (study_id);
+  record->study_date = g_strdup (attrs->study_date);
+  record->study_time = g_strdup (attrs->study_time);
+  record->study_description = TEXT (study_description);
+  record->referring_physician_name = TEXT (referring_physician_name);
+  record->modality = g_strdup (attrs->modality);
+  record->series_number = g_strdup (attrs->series_number);
+  record->series_description = TEXT (series_description);
+  record->instance_number = g_strdup (attrs->instance_number);
+  record->specific_character_set = g_strdup (scs);
+  record->calling_ae = strip_ae (request->calling_ae);
+  record->peer_address = g_strdup (request->peer_address);
+  record->size = request->size;
+  record->received_at = g_get_real_time ();
+#undef TEXT
+
+  return record;
+}
+
+static guint16
+refuse (FerryReceiver                *self,
+        const FerryDicomStoreRequest *request,
+        guint16                       status,
+        char                        **error_comment,
+        const char                   *message)
+{
+  g_message ("Refused %s from %s with status 0x%04X: %s",
+             request->sop_instance_uid, request->calling_ae, status, message);
+
+  /* Error Comment is at most 64 characters of the default repertoire. */
+  *error_comment = g_strndup (message, 64);
+  for (char *p = *error_comment; *p != '\0'; p++)
+    if ((guchar) *p < 0x20 || (guchar) *p > 0x7E || *p == '\\')
+      *p = ' ';
+
+  if (self->callbacks.store_failed != NULL)
+    {
+      g_autofree char *user_message =
+        g_strdup_printf (_("An image from %s was refused: %s"), request->calling_ae, message);
+      self->callbacks.store_failed (request->calling_ae, user_message, self->user_data);
+    }
+
+  return status;
+}
+
+static guint16
+on_store_cb (const FerryDicomStoreRequest  *request,
+             char                         **error_comment,
+             gpointer                       user_data)
+{
+  FerryReceiver *self = user_data;
+  g_autoptr(FerryConfig) config = dup_config (self);
+  g_auto(FerryDicomPrescanResult) prescan = { 0 };
+  g_auto(FerryDicomAttributes) attrs = { 0 };
+  g_autoptr(FerryInstanceRecord) record = NULL;
+  g_autoptr(FerryStudyRecord) study = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *relative_path = NULL;
+  g_autofree char *sha256 = NULL;
+  const FerryDevice *device;
+  FerryInsertOutcome outcome;
+  gboolean created = FALSE;
+
+  if (request->write_errno != 0)
+    {
+      g_autofree char *message = g_strdup_printf ("cannot write to the archive: %s",
+                                                  g_strerror (request->write_errno));
+      return refuse (self, request, FERRY_DICOM_STATUS_OUT_OF_RESOURCES, error_comment, message);
+    }
+
+  /* The bytes are on disk already; refuse them when they took the archive below its reserve,
+   * so the database and logs can still be written. */
+  if (!ferry_archive_check_space (self->archive, 0, &error))
+    return refuse (self, request, FERRY_DICOM_STATUS_OUT_OF_RESOURCES, error_comment, error->message);
+
+  /* A bounded structural walk before any full parse: DCMTK 3.6.7 overflows its stack on
+   * thousands of nested sequences. */
+  if (!ferry_dicom_prescan_file (request->spool_path, NULL, &prescan, &error))
+    return refuse (self, request, FERRY_DICOM_STATUS_CANNOT_UNDERSTAND, error_comment, error->message);
+
+  if (g_strcmp0 (prescan.sop_instance_uid, request->sop_instance_uid) != 0)
+    return refuse (self, request, FERRY_DICOM_STATUS_DATASET_MISMATCH, error_comment,
+                   "SOP Instance UID of the data set differs from the request");
+  if (g_strcmp0 (prescan.sop_class_uid, request->sop_class_uid) != 0)
+    return refuse (self, request, FERRY_DICOM_STATUS_DATASET_MISMATCH, error_comment,
+                   "SOP Class UID of the data set differs from the request");
+
+  if (!ferry_dicom_read_attributes (request->spool_path, &attrs, &error))
+    return refuse (self, request, FERRY_DICOM_STATUS_CANNOT_UNDERSTAND, error_comment, error->message);
+
+  if (attrs.study_instance_uid == NULL || attrs.series_instance_uid == NULL)
+    return refuse (self, request, FERRY_DICOM_STATUS_CANNOT_UNDERSTAND, error_comment,
+                   "Study or Series Instance UID is missing");
+
+  if (!ferry_archive_commit_spool_full (self->archive, request->spool_fd, request->spool_path,
+                                        request->size, request->sop_instance_uid,
+                                        &relative_path, &sha256, &created, &error))
+    return refuse (self, request, FERRY_DICOM_STATUS_OUT_OF_RESOURCES, error_comment, error->message);
+
+  device = ferry_config_find_device (config, request->calling_ae, request->peer_address);
+  record = build_record (&attrs, request, device != NULL ? device->character_set : NULL);
+  record->file_path = g_strdup (relative_path);
+  record->sha256 = g_strdup (sha256);
+
+  if (!ferry_database_insert_instance (self->db, record, &outcome, &error))
+    {
+      g_autoptr(GError) remove_error = NULL;
+
+      /* Nothing may stay behind that the index does not know: take back the file this
+       * request created (a file that was there before belongs to an earlier row). */
+      if (created && !ferry_archive_remove (self->archive, relative_path, &remove_error))
+        g_message ("Could not take back %s: %s", relative_path, remove_error->message);
+
+      return refuse (self, request, FERRY_DICOM_STATUS_OUT_OF_RESOURCES, error_comment, error->message);
+    }
+
+  if (outcome == FERRY_INSERT_NEW_VERSION)
+    g_message ("%s from %s has the SOP Instance UID of an archived object but different content; both are kept",
+               request->sop_instance_uid, request->calling_ae);
+
+  g_info ("Stored %s from %s (%" G_GUINT64_FORMAT " bytes)",
+          request->sop_instance_uid, request->calling_ae, request->size);
+
+  if (self->callbacks.instance_stored != NULL)
+    {
+      g_autoptr(GError) study_error = NULL;
+
+      /* Indexing trouble after the commit never fails the C-STORE: the object is safe. */
+      study = ferry_database_get_study (self->db, record->study_instance_uid, &study_error);
+      if (study != NULL)
+        self->callbacks.instance_stored (g_steal_pointer (&study), request->sop_instance_uid,
+                                         self->user_data);
+      else
+        g_message ("Could not read back study of %s: %s", request->sop_instance_uid,
+                   study_error->message);
+    }
+
+  return FERRY_DICOM_STATUS_SUCCESS;
+}
+
+FerryReceiver *
+ferry_receiver_new (const FerryConfig            *config,
+                    guint16                       port,
+                    FerryArchive                 *archive,
+                    FerryDatabase                *db,
+                    const FerryReceiverCallbacks *callbacks,
+                    gpointer                      user_data,
+                    GError                      **error)
+{
+  g_autoptr(FerryReceiver) self = NULL;
+  FerryDicomScpOptions options = { 0 };
+
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (archive != NULL, NULL);
+  g_return_val_if_fail (db != NULL, NULL);
+
+  self = g_new0 (FerryReceiver, 1);
+  g_mutex_init (&self->config_lock);
+  self->config = ferry_config_copy (config);
+  self->archive = archive;
+  self->db = db;
+  if (callbacks != NULL)
+    self->callbacks = *callbacks;
+  self->user_data = user_data;
+
+  options.port = port;
+  options.ae_title = config->receiver_ae_title;
+  options.max_associations = config->max_associations;
+  options.spool_dir = ferry_archive_get_spool_dir (archive);
+  options.on_association = on_association_cb;
+  options.on_store = on_store_cb;
+  options.on_association_end = on_association_end_cb;
+  options.user_data = self;
+
+  self->scp = ferry_dicom_scp_new (&options, error);
+  if (self->scp == NULL)
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+gboolean
+ferry_receiver_start (FerryReceiver  *self,
+                      GError        **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return ferry_dicom_scp_start (self->scp, error);
+}
+
+guint16
+ferry_receiver_get_port (FerryReceiver *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return ferry_dicom_scp_get_port (self->scp);
+}
+
+void
+ferry_receiver_set_config (FerryReceiver     *self,
+                           const FerryConfig *config)
+{
+  FerryConfig *old;
+
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (config != NULL);
+
+  g_mutex_lock (&self->config_lock);
+  old = self->config;
+  self->config = ferry_config_copy (config);
+  g_mutex_unlock (&self->config_lock);
+
+  ferry_config_free (old);
+}
+
+void
+ferry_receiver_stop (FerryReceiver *self,
+                     guint          grace_seconds)
+{
+  g_return_if_fail (self != NULL);
+
+  if (self->scp != NULL)
+    ferry_dicom_scp_stop (self->scp, grace_seconds);
+}
+
+void
+ferry_receiver_free (FerryReceiver *self)
+{
+  if (self == NULL)
+    return;
+
+  if (self->scp != NULL)
+    {
+      ferry_dicom_scp_stop (self->scp, 0);
+      g_clear_pointer (&self->scp, ferry_dicom_scp_unref);
+    }
+  g_clear_pointer (&self->config, ferry_config_free);
+  g_mutex_clear (&self->config_lock);
+  g_free (self);
+}
