@@ -1,1 +1,557 @@
-/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* ferry-archive.c: the durable archive of instances
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * An instance counts as archived once its file and the directory entries that lead to it are on
+ * disk: the spool file is fsynced, linked under its final name, and the folder (and, for a new
+ * folder, the root) is fsynced. link() rather than rename() is used so that an existing file of
+ * the same name is never replaced: the name is the hash of the content, so an existing file is
+ * the same bytes, already durable.
+ */
+
+#define G_LOG_DOMAIN "ferry-archive"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include "ferry-archive.h"
+
+#define SPOOL_NAME     ".spool"
+#define FOLDER_HEX     32
+#define HASH_BUFFER    (1024 * 1024)
+#define MIB            (G_GUINT64_CONSTANT (1024) * 1024)
+
+struct _FerryArchive {
+  /* Immutable after open */
+  char    *root;
+  char    *spool_dir;
+  guint64  reserve_bytes;
+  guint    swept_count;
+};
+
+G_DEFINE_QUARK (ferry-archive-error-quark, ferry_archive_error)
+
+static gboolean
+set_errno_error (GError     **error,
+                 int          saved_errno,
+                 const char  *operation,
+                 const char  *path)
+{
+  int code = (saved_errno == ENOSPC || saved_errno == EDQUOT) ? FERRY_ARCHIVE_ERROR_NO_SPACE
+                                                              : FERRY_ARCHIVE_ERROR_IO;
+
+  g_set_error (error, FERRY_ARCHIVE_ERROR, code,
+               /* Translators: "could not fsync /path/file: Input/output error" */
+               _("Archive: could not %s %s: %s"), operation, path, g_strerror (saved_errno));
+  return FALSE;
+}
+
+static gboolean
+fsync_dir (const char  *path,
+           GError     **error)
+{
+  int fd;
+  int saved_errno;
+
+  fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return set_errno_error (error, errno, _("open"), path);
+
+  if (fsync (fd) != 0)
+    {
+      saved_errno = errno;
+      close (fd);
+      return set_errno_error (error, saved_errno, _("fsync"), path);
+    }
+
+  close (fd);
+  return TRUE;
+}
+
+static gboolean
+is_hex (const char *s,
+        gsize       length)
+{
+  if (strlen (s) != length)
+    return FALSE;
+  for (gsize i = 0; i < length; i++)
+    {
+      if (!g_ascii_isxdigit (s[i]) || g_ascii_isupper (s[i]))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Temporary names Ferry may leave in the archive itself: "*.tmp-*". */
+static gboolean
+is_temporary_name (const char *name)
+{
+  return strstr (name, ".tmp-") != NULL;
+}
+
+static void
+sweep_dir (FerryArchive *self,
+           const char   *path,
+           gboolean      everything)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  dir = g_dir_open (path, 0, NULL);
+  if (dir == NULL)
+    return;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (!everything && !is_temporary_name (name))
+        continue;
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        continue;
+
+      if (g_unlink (child) == 0)
+        self->swept_count++;
+      else
+        g_warning ("Could not remove the orphaned file %s: %s", child, g_strerror (errno));
+    }
+}
+
+/* Removes what a killed process left: everything in the spool, and temporary names in the
+ * archive folders. Files with final names are kept: they were complete before they were named. */
+static void
+sweep (FerryArchive *self)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  sweep_dir (self, self->spool_dir, TRUE);
+
+  dir = g_dir_open (self->root, 0, NULL);
+  if (dir == NULL)
+    return;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (self->root, name, NULL);
+
+      if (strcmp (name, SPOOL_NAME) == 0)
+        continue;
+
+      if (is_temporary_name (name) && !g_file_test (child, G_FILE_TEST_IS_DIR))
+        {
+          if (g_unlink (child) == 0)
+            self->swept_count++;
+        }
+      else if (is_hex (name, FOLDER_HEX))
+        {
+          sweep_dir (self, child, FALSE);
+        }
+    }
+
+  if (self->swept_count > 0)
+    g_message ("Removed %u orphaned temporary files from the archive", self->swept_count);
+}
+
+/**
+ * ferry_archive_open:
+ * @root: the archive directory, normally #FerryPaths.archive_dir
+ * @reserve_bytes: free space that objects may never use
+ * @error: return location for a #GError
+ *
+ * Creates @root and its spool directory (0700) and sweeps away temporary files a killed process
+ * left behind (see ferry_archive_get_swept_count()).
+ *
+ * Returns: (transfer full) (nullable): the archive; close with ferry_archive_close()
+ */
+FerryArchive *
+ferry_archive_open (const char  *root,
+                    guint64      reserve_bytes,
+                    GError     **error)
+{
+  FerryArchive *self;
+  g_autofree char *absolute = NULL;
+  g_autofree char *spool = NULL;
+
+  g_return_val_if_fail (root != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  absolute = g_canonicalize_filename (root, NULL);
+  spool = g_build_filename (absolute, SPOOL_NAME, NULL);
+
+  if (g_mkdir_with_parents (spool, 0700) != 0)
+    {
+      set_errno_error (error, errno, _("create"), spool);
+      return NULL;
+    }
+
+  self = g_new0 (FerryArchive, 1);
+  self->root = g_steal_pointer (&absolute);
+  self->spool_dir = g_steal_pointer (&spool);
+  self->reserve_bytes = reserve_bytes;
+
+  sweep (self);
+
+  return self;
+}
+
+/**
+ * ferry_archive_close:
+ * @archive: (nullable) (transfer full): an archive
+ *
+ * Frees @archive. Everything committed is on disk already.
+ */
+void
+ferry_archive_close (FerryArchive *archive)
+{
+  if (archive == NULL)
+    return;
+
+  g_free (archive->root);
+  g_free (archive->spool_dir);
+  g_free (archive);
+}
+
+/**
+ * ferry_archive_get_root:
+ * @archive: an archive
+ *
+ * Returns: (transfer none): the absolute path of the archive directory
+ */
+const char *
+ferry_archive_get_root (FerryArchive *archive)
+{
+  g_return_val_if_fail (archive != NULL, NULL);
+
+  return archive->root;
+}
+
+/**
+ * ferry_archive_get_spool_dir:
+ * @archive: an archive
+ *
+ * Returns: (transfer none): the directory where receivers write incoming objects
+ */
+const char *
+ferry_archive_get_spool_dir (FerryArchive *archive)
+{
+  g_return_val_if_fail (archive != NULL, NULL);
+
+  return archive->spool_dir;
+}
+
+/**
+ * ferry_archive_get_swept_count:
+ * @archive: an archive
+ *
+ * Returns: how many orphaned temporary files ferry_archive_open() removed
+ */
+guint
+ferry_archive_get_swept_count (FerryArchive *archive)
+{
+  g_return_val_if_fail (archive != NULL, 0);
+
+  return archive->swept_count;
+}
+
+/**
+ * ferry_archive_check_space:
+ * @archive: an archive
+ * @size: bytes about to be stored
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when storing @size bytes leaves at least the reserve free; otherwise %FALSE
+ *   with %FERRY_ARCHIVE_ERROR_NO_SPACE (or %FERRY_ARCHIVE_ERROR_IO when statvfs failed)
+ */
+gboolean
+ferry_archive_check_space (FerryArchive  *archive,
+                           guint64        size,
+                           GError       **error)
+{
+  struct statvfs st;
+  guint64 available;
+
+  g_return_val_if_fail (archive != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (statvfs (archive->root, &st) != 0)
+    return set_errno_error (error, errno, _("check the free space of"), archive->root);
+
+  available = (guint64) st.f_bavail * (guint64) st.f_frsize;
+  if (available < size || available - size < archive->reserve_bytes)
+    {
+      g_set_error (error, FERRY_ARCHIVE_ERROR, FERRY_ARCHIVE_ERROR_NO_SPACE,
+                   _("The archive disk has %" G_GUINT64_FORMAT " MB free, below the reserve "
+                     "of %" G_GUINT64_FORMAT " MB"),
+                   available / MIB, archive->reserve_bytes / MIB);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static char *
+uid_folder (const char *sop_instance_uid)
+{
+  g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, sop_instance_uid, -1);
+
+  return g_strndup (hash, FOLDER_HEX);
+}
+
+/**
+ * ferry_archive_name_for:
+ * @sop_instance_uid: the SOP Instance UID
+ * @content_sha256: the hex SHA-256 of the content
+ *
+ * Returns: (transfer full): "<first 32 hex of sha256(uid)>/<content sha256>"; no part of it
+ *   is a received string
+ */
+char *
+ferry_archive_name_for (const char *sop_instance_uid,
+                        const char *content_sha256)
+{
+  g_autofree char *folder = NULL;
+
+  g_return_val_if_fail (sop_instance_uid != NULL, NULL);
+  g_return_val_if_fail (content_sha256 != NULL, NULL);
+  g_return_val_if_fail (is_hex (content_sha256, 64), NULL);
+
+  folder = uid_folder (sop_instance_uid);
+  return g_strconcat (folder, "/", content_sha256, NULL);
+}
+
+/* A relative name from the database is accepted only in the shape ferry_archive_name_for()
+ * makes, so that it can never point outside the archive. */
+static gboolean
+is_archive_name (const char *relative_path)
+{
+  const char *slash = strchr (relative_path, '/');
+  g_autofree char *folder = NULL;
+
+  if (slash == NULL)
+    return FALSE;
+  folder = g_strndup (relative_path, (gsize) (slash - relative_path));
+  return is_hex (folder, FOLDER_HEX) && is_hex (slash + 1, 64);
+}
+
+static char *
+hash_fd (int          fd,
+         const char  *path,
+         GError     **error)
+{
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree guint8 *buffer = g_malloc (HASH_BUFFER);
+  off_t offset = 0;
+
+  for (;;)
+    {
+      gssize n = pread (fd, buffer, HASH_BUFFER, offset);
+
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          set_errno_error (error, errno, _("read"), path);
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      g_checksum_update (checksum, buffer, (gsize) n);
+      offset += n;
+    }
+
+  return g_strdup (g_checksum_get_string (checksum));
+}
+
+/**
+ * ferry_archive_commit_spool:
+ * @archive: the archive
+ * @spool_fd: the open spool file (read/write), positioned anywhere
+ * @spool_path: its path inside the spool directory
+ * @expected_size: bytes that were received
+ * @sop_instance_uid: used only to hash the folder name
+ * @relative_path: (out) (transfer full): the archive-relative name
+ * @sha256: (out) (transfer full): hex SHA-256 of the content
+ * @error: return location for a #GError
+ *
+ * fsyncs the spool file, checks its size against @expected_size, hashes it, links it into
+ * place and fsyncs the directories. When a file with the same name exists already (the same
+ * content under the same UID), the spool file is removed and the existing file is reused.
+ * On failure nothing is left in the archive; the spool file is left for the caller to unlink.
+ *
+ * Returns: %TRUE once the file is durable under its archive name
+ */
+gboolean
+ferry_archive_commit_spool (FerryArchive  *archive,
+                            int            spool_fd,
+                            const char    *spool_path,
+                            guint64        expected_size,
+                            const char    *sop_instance_uid,
+                            char         **relative_path,
+                            char         **sha256,
+                            GError       **error)
+{
+  g_autofree char *hash = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *folder_path = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *target = NULL;
+  gboolean new_folder = FALSE;
+  gboolean existed = FALSE;
+  gboolean renamed = FALSE;
+  struct stat st;
+
+  g_return_val_if_fail (archive != NULL, FALSE);
+  g_return_val_if_fail (spool_fd >= 0, FALSE);
+  g_return_val_if_fail (spool_path != NULL, FALSE);
+  g_return_val_if_fail (sop_instance_uid != NULL, FALSE);
+  g_return_val_if_fail (relative_path != NULL, FALSE);
+  g_return_val_if_fail (sha256 != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (fsync (spool_fd) != 0)
+    return set_errno_error (error, errno, _("fsync"), spool_path);
+
+  if (fstat (spool_fd, &st) != 0)
+    return set_errno_error (error, errno, _("stat"), spool_path);
+
+  if ((guint64) st.st_size != expected_size)
+    {
+      g_set_error (error, FERRY_ARCHIVE_ERROR, FERRY_ARCHIVE_ERROR_TRUNCATED,
+                   _("Archive: %s holds %" G_GUINT64_FORMAT " bytes, but %" G_GUINT64_FORMAT
+                     " were received"),
+                   spool_path, (guint64) st.st_size, expected_size);
+      return FALSE;
+    }
+
+  hash = hash_fd (spool_fd, spool_path, error);
+  if (hash == NULL)
+    return FALSE;
+
+  folder = uid_folder (sop_instance_uid);
+  folder_path = g_build_filename (archive->root, folder, NULL);
+  name = g_strconcat (folder, "/", hash, NULL);
+  target = g_build_filename (archive->root, folder, hash, NULL);
+
+  if (mkdir (folder_path, 0700) == 0)
+    new_folder = TRUE;
+  else if (errno != EEXIST)
+    return set_errno_error (error, errno, _("create the folder"), folder_path);
+
+  /* The new folder's entry in the root must be durable before a file inside it counts. */
+  if (new_folder && !fsync_dir (archive->root, error))
+    return FALSE;
+
+  if (link (spool_path, target) != 0)
+    {
+      int saved_errno = errno;
+
+      if (saved_errno == EEXIST)
+        {
+          existed = TRUE;
+        }
+      else if (saved_errno == EPERM || saved_errno == ENOTSUP || saved_errno == EOPNOTSUPP ||
+               saved_errno == EMLINK)
+        {
+          /* Filesystems without hard links: rename, after checking by hand that the name is
+           * free (only this archive writes under it, and equal names mean equal content). */
+          if (g_file_test (target, G_FILE_TEST_EXISTS))
+            existed = TRUE;
+          else if (g_rename (spool_path, target) != 0)
+            return set_errno_error (error, errno, _("rename the spool file to"), target);
+          else
+            renamed = TRUE;
+        }
+      else
+        {
+          return set_errno_error (error, saved_errno, _("link the spool file to"), target);
+        }
+    }
+
+  if (!fsync_dir (folder_path, error))
+    {
+      /* Not durable yet: take back what this call added so that nothing is left. */
+      if (renamed)
+        g_rename (target, spool_path);
+      else if (!existed)
+        g_unlink (target);
+      return FALSE;
+    }
+
+  /* The spool entry goes last: while both names exist, a crash leaves at worst a spool file
+   * that the next sweep removes. */
+  if (g_unlink (spool_path) != 0 && errno != ENOENT)
+    g_debug ("Could not remove the spool file %s: %s", spool_path, g_strerror (errno));
+
+  if (existed)
+    g_debug ("%s was archived already", name);
+
+  *relative_path = g_steal_pointer (&name);
+  *sha256 = g_steal_pointer (&hash);
+  return TRUE;
+}
+
+/**
+ * ferry_archive_remove:
+ * @archive: the archive
+ * @relative_path: an archive-relative name from ferry_archive_commit_spool()
+ * @error: return location for a #GError
+ *
+ * Removes an archived file and fsyncs its folder, e.g. to roll back when the database refused
+ * the row. A name that is not in the archive's own shape is refused.
+ *
+ * Returns: %TRUE on success (also when the file was gone already)
+ */
+gboolean
+ferry_archive_remove (FerryArchive  *archive,
+                      const char    *relative_path,
+                      GError       **error)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *folder_path = NULL;
+
+  g_return_val_if_fail (archive != NULL, FALSE);
+  g_return_val_if_fail (relative_path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!is_archive_name (relative_path))
+    {
+      g_set_error (error, FERRY_ARCHIVE_ERROR, FERRY_ARCHIVE_ERROR_IO,
+                   _("Archive: “%s” is not an archive name"), relative_path);
+      return FALSE;
+    }
+
+  path = g_build_filename (archive->root, relative_path, NULL);
+  folder_path = g_path_get_dirname (path);
+
+  if (g_unlink (path) != 0 && errno != ENOENT)
+    return set_errno_error (error, errno, _("remove"), path);
+
+  return fsync_dir (folder_path, error);
+}
+
+/**
+ * ferry_archive_dup_path:
+ * @archive: the archive
+ * @relative_path: an archive-relative name
+ *
+ * Returns: (transfer full): the absolute path of @relative_path
+ */
+char *
+ferry_archive_dup_path (FerryArchive *archive,
+                        const char   *relative_path)
+{
+  g_return_val_if_fail (archive != NULL, NULL);
+  g_return_val_if_fail (relative_path != NULL, NULL);
+
+  return g_build_filename (archive->root, relative_path, NULL);
+}
