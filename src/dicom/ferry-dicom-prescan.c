@@ -950,7 +950,9 @@ scan_run (Scan                          *scan,
           continue;
         }
 
-      if (frame->kind == FRAME_DATASET && frame->end == NO_LIMIT)
+      /* The object may end only at the top level; inside an undefined-length sequence or item
+       * the end of the data means it was never closed, reported below. */
+      if (frame->end == NO_LIMIT)
         {
           gboolean at_end;
 
