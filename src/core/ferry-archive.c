@@ -169,7 +169,9 @@ sweep (FerryArchive *self)
  * @error: return location for a #GError
  *
  * Creates @root and its spool directory (0700) and sweeps away temporary files a killed process
- * left behind (see ferry_archive_get_swept_count()).
+ * left behind (see ferry_archive_get_swept_count()). The sweep removes every file in the spool
+ * directory, so only the owner of the data directory (the holder of its #FerryLock) may open
+ * the archive: another process would delete the spool files of a C-STORE in progress.
  *
  * Returns: (transfer full) (nullable): the archive; close with ferry_archive_close()
  */
@@ -400,6 +402,39 @@ ferry_archive_commit_spool (FerryArchive  *archive,
                             char         **sha256,
                             GError       **error)
 {
+  return ferry_archive_commit_spool_full (archive, spool_fd, spool_path, expected_size,
+                                          sop_instance_uid, relative_path, sha256, NULL, error);
+}
+
+/**
+ * ferry_archive_commit_spool_full:
+ * @archive: the archive
+ * @spool_fd: the open spool file (read/write), positioned anywhere
+ * @spool_path: its path inside the spool directory
+ * @expected_size: bytes that were received
+ * @sop_instance_uid: used only to hash the folder name
+ * @relative_path: (out) (transfer full): the archive-relative name
+ * @sha256: (out) (transfer full): hex SHA-256 of the content
+ * @created: (out) (optional): whether this call created the archive file; %FALSE when a file
+ *   with the same content was there already
+ * @error: return location for a #GError
+ *
+ * Like ferry_archive_commit_spool(), and tells the caller whether the file is its own, so that
+ * a rollback (ferry_archive_remove()) never removes a file an earlier instance row refers to.
+ *
+ * Returns: %TRUE once the file is durable under its archive name
+ */
+gboolean
+ferry_archive_commit_spool_full (FerryArchive  *archive,
+                                 int            spool_fd,
+                                 const char    *spool_path,
+                                 guint64        expected_size,
+                                 const char    *sop_instance_uid,
+                                 char         **relative_path,
+                                 char         **sha256,
+                                 gboolean      *created,
+                                 GError       **error)
+{
   g_autofree char *hash = NULL;
   g_autofree char *folder = NULL;
   g_autofree char *folder_path = NULL;
@@ -495,6 +530,8 @@ ferry_archive_commit_spool (FerryArchive  *archive,
   if (existed)
     g_debug ("%s was archived already", name);
 
+  if (created != NULL)
+    *created = !existed;
   *relative_path = g_steal_pointer (&name);
   *sha256 = g_steal_pointer (&hash);
   return TRUE;

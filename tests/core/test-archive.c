@@ -213,6 +213,33 @@ test_same_content_twice (Fixture       *fixture,
 }
 
 static void
+test_created (Fixture       *fixture,
+              gconstpointer  data)
+{
+  static const char content[] = "who made this file";
+  gboolean created[2] = { FALSE, TRUE };
+
+  /* Only the first commit owns the file: a rollback of the second must not remove it. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *spool_path = NULL;
+      g_autofree char *relative_path = NULL;
+      g_autofree char *sha256 = NULL;
+      g_autoptr(GError) error = NULL;
+      int fd = spool (fixture, content, sizeof content - 1, &spool_path);
+
+      g_assert_true (ferry_archive_commit_spool_full (fixture->archive, fd, spool_path,
+                                                      sizeof content - 1, UID, &relative_path,
+                                                      &sha256, &created[i], &error));
+      g_assert_no_error (error);
+      close (fd);
+    }
+
+  g_assert_true (created[0]);
+  g_assert_false (created[1]);
+}
+
+static void
 test_new_version (Fixture       *fixture,
                   gconstpointer  data)
 {
@@ -388,6 +415,8 @@ main (int   argc,
               fixture_set_up, test_commit, fixture_tear_down);
   g_test_add ("/ferry/core/archive/same-content-twice", Fixture, NULL,
               fixture_set_up, test_same_content_twice, fixture_tear_down);
+  g_test_add ("/ferry/core/archive/created", Fixture, NULL,
+              fixture_set_up, test_created, fixture_tear_down);
   g_test_add ("/ferry/core/archive/new-version", Fixture, NULL,
               fixture_set_up, test_new_version, fixture_tear_down);
   g_test_add ("/ferry/core/archive/truncated", Fixture, NULL,
