@@ -122,7 +122,7 @@ sweep_dir (FerryArchive *self,
       if (g_unlink (child) == 0)
         self->swept_count++;
       else
-        g_warning ("Could not remove the orphaned file %s: %s", child, g_strerror (errno));
+        g_message ("Could not remove the orphaned file %s: %s", child, g_strerror (errno));
     }
 }
 
@@ -158,8 +158,9 @@ sweep (FerryArchive *self)
         }
     }
 
+  /* The caller reports the count (ferry_archive_get_swept_count()). */
   if (self->swept_count > 0)
-    g_message ("Removed %u orphaned temporary files from the archive", self->swept_count);
+    g_debug ("Removed %u orphaned temporary files from the archive", self->swept_count);
 }
 
 /**

@@ -257,7 +257,7 @@ rollback (FerryDatabase *self)
       int rc = sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
 
       if (rc != SQLITE_OK)
-        g_warning ("Could not roll back: %s", sqlite3_errmsg (self->db));
+        g_message ("Could not roll back: %s", sqlite3_errmsg (self->db));
     }
 }
 
