@@ -23,6 +23,7 @@ struct _FerryApplication
   /* Owned */
   FerryEngine    *engine;
   GError         *engine_error;
+  GError         *startup_error;       /* from main(), before the engine could be tried */
 
   int             port_override;
   guint           held : 1;
@@ -33,7 +34,8 @@ struct _FerryApplication
 G_DEFINE_FINAL_TYPE (FerryApplication, ferry_application, ADW_TYPE_APPLICATION)
 
 static const GOptionEntry option_entries[] = {
-  { "port", 'p', 0, G_OPTION_ARG_INT, NULL,
+  /* A string: GApplication drops integer options whose value is 0, and 0 is meaningful here. */
+  { "port", 'p', 0, G_OPTION_ARG_STRING, NULL,
     N_("Receive on PORT instead of the configured port, without saving it (0 lets the system choose)"),
     N_("PORT") },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL,
@@ -75,6 +77,12 @@ ferry_application_start_engine (FerryApplication *self)
   g_assert (self->engine == NULL);
 
   g_clear_error (&self->engine_error);
+
+  if (self->startup_error != NULL)
+    {
+      self->engine_error = g_error_copy (self->startup_error);
+      return;
+    }
 
   if (!(engine = ferry_engine_new (NULL, &error)))
     {
@@ -181,7 +189,7 @@ ferry_application_handle_local_options (GApplication *app,
                                         GVariantDict *options)
 {
   FerryApplication *self = FERRY_APPLICATION (app);
-  int port;
+  const char *port_text;
 
   if (g_variant_dict_contains (options, "version"))
     {
@@ -189,18 +197,19 @@ ferry_application_handle_local_options (GApplication *app,
       return EXIT_SUCCESS;
     }
 
-  if (g_variant_dict_lookup (options, "port", "i", &port))
+  if (g_variant_dict_lookup (options, "port", "&s", &port_text))
     {
       g_autoptr(GError) error = NULL;
+      guint64 port;
 
       /* 0 is allowed here, unlike in config.json: tests let the system choose. */
-      if (port != 0 && !ferry_port_validate (port, &error))
+      if (!g_ascii_string_to_unsigned (port_text, 10, 0, G_MAXUINT16, &port, &error))
         {
           g_printerr ("ferry: --port: %s\n", error->message);
           return EXIT_FAILURE;
         }
 
-      self->port_override = port;
+      self->port_override = (int)port;
     }
 
   return G_APPLICATION_CLASS (ferry_application_parent_class)->handle_local_options (app, options);
@@ -245,6 +254,7 @@ ferry_application_finalize (GObject *object)
 
   g_clear_object (&self->engine);
   g_clear_error (&self->engine_error);
+  g_clear_error (&self->startup_error);
 
   G_OBJECT_CLASS (ferry_application_parent_class)->finalize (object);
 }
@@ -380,4 +390,21 @@ ferry_application_get_engine (FerryApplication *self)
   g_return_val_if_fail (FERRY_IS_APPLICATION (self), NULL);
 
   return self->engine;
+}
+
+/**
+ * ferry_application_set_startup_error:
+ * @error: why Ferry cannot start, found before the application ran
+ *
+ * Makes the window show @error instead of starting the engine. Call before g_application_run().
+ */
+void
+ferry_application_set_startup_error (FerryApplication *self,
+                                     const GError     *error)
+{
+  g_return_if_fail (FERRY_IS_APPLICATION (self));
+  g_return_if_fail (error != NULL);
+
+  g_clear_error (&self->startup_error);
+  self->startup_error = g_error_copy (error);
 }

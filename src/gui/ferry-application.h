@@ -15,7 +15,9 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (FerryApplication, ferry_application, FERRY, APPLICATION, AdwApplication)
 
-FerryApplication *ferry_application_new        (void) G_GNUC_WARN_UNUSED_RESULT;
-FerryEngine      *ferry_application_get_engine (FerryApplication *self);
+FerryApplication *ferry_application_new               (void) G_GNUC_WARN_UNUSED_RESULT;
+FerryEngine      *ferry_application_get_engine        (FerryApplication *self);
+void              ferry_application_set_startup_error (FerryApplication *self,
+                                                       const GError     *error);
 
 G_END_DECLS

@@ -123,6 +123,10 @@ ferry_window_dispose (GObject *object)
 {
   FerryWindow *self = (FerryWindow *)object;
 
+  /* The stack's pages model does not keep the stack alive, and the stack may go first. */
+  if (self->sidebar != NULL)
+    gtk_list_view_set_model (self->sidebar, NULL);
+
   gtk_widget_dispose_template (GTK_WIDGET (self), FERRY_TYPE_WINDOW);
 
   g_clear_object (&self->engine);

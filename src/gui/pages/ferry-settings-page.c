@@ -243,6 +243,15 @@ ferry_settings_page_update_port_row (FerrySettingsPage *self,
     {
       subtitle = g_strdup (_("Ferry is receiving on this port"));
     }
+  else if (engine != NULL
+           && ferry_engine_get_receiver_state (engine) == FERRY_RECEIVER_LISTENING
+           && ferry_engine_get_config (engine)->port == port)
+    {
+      /* Only a --port override makes the receiver listen elsewhere than configured. */
+      subtitle = g_strdup_printf (_("Saved port; for now Ferry receives on port %u, as asked "
+                                    "on the command line"),
+                                  ferry_engine_get_receiver_port (engine));
+    }
   else if (self->port_checked == port)
     {
       subtitle = g_strdup_printf (_("Port %u is free"), port);

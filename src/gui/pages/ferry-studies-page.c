@@ -25,7 +25,7 @@ struct _FerryStudiesPage
   GtkFilterListModel    *filter_model;
   GtkCustomFilter       *filter;
   char                  *search_text;        /* case-folded, or NULL */
-  guint                  n_logged;
+  guint                  n_logged;           /* G_MAXUINT until the first count is logged */
 
   /* Template children */
   GtkSearchBar          *search_bar;
@@ -521,7 +521,7 @@ ferry_studies_page_update_view (FerryStudiesPage *self)
 
   /* Tests watch this line: GTK 4.8 offers no way to read the window's widgets from outside,
    * so the page says what it shows. Counts only: logs carry no patient data. */
-  if (n_studies != self->n_logged)
+  if (!g_str_equal (visible, "loading") && n_studies != self->n_logged)
     {
       self->n_logged = n_studies;
       g_message ("Studies page shows %u %s", n_studies, n_studies == 1 ? "study" : "studies");
@@ -829,6 +829,8 @@ ferry_studies_page_init (FerryStudiesPage *self)
 {
   g_autoptr(GtkSortListModel) sort_model = NULL;
   g_autoptr(GtkSingleSelection) selection = NULL;
+
+  self->n_logged = G_MAXUINT;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 

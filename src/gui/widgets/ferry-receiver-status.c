@@ -119,10 +119,15 @@ static void
 ferry_receiver_status_dispose (GObject *object)
 {
   FerryReceiverStatus *self = (FerryReceiverStatus *)object;
+  GtkWidget *child;
 
   ferry_receiver_status_set_engine (self, NULL);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), FERRY_TYPE_RECEIVER_STATUS);
+
+  /* GTK 4.8 leaves the template's top-level box in place. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))))
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (ferry_receiver_status_parent_class)->dispose (object);
 }
