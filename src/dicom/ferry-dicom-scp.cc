@@ -1048,6 +1048,8 @@ ferry_dicom_scp_start (FerryDicomScp *scp,
   g_return_val_if_fail (scp != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  FERRY_DICOM_GUARD_BEGIN
+
   g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&scp->stop_lock);
 
   if (scp->stopped || scp->net == NULL)
@@ -1065,15 +1067,15 @@ ferry_dicom_scp_start (FerryDicomScp *scp,
 
   scp->started = TRUE;
   return TRUE;
+
+  FERRY_DICOM_GUARD_END (error, FALSE)
 }
 
-void
-ferry_dicom_scp_stop (FerryDicomScp *scp,
-                      guint          grace_seconds)
+static void
+stop_locked (FerryDicomScp *scp,
+             guint          grace_seconds)
 {
-  g_return_if_fail (scp != NULL);
-
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&scp->stop_lock);
+  gint64 deadline;
 
   if (scp->stopped)
     return;
@@ -1084,7 +1086,7 @@ ferry_dicom_scp_stop (FerryDicomScp *scp,
     g_thread_join (g_steal_pointer (&scp->accept_thread));
 
   /* No new association can start now. Give the running ones their grace period. */
-  gint64 deadline = g_get_monotonic_time () + (gint64) grace_seconds * G_TIME_SPAN_SECOND;
+  deadline = g_get_monotonic_time () + (gint64) grace_seconds * G_TIME_SPAN_SECOND;
 
   g_mutex_lock (&scp->lock);
   while (scp->active > 0)
@@ -1105,15 +1107,25 @@ ferry_dicom_scp_stop (FerryDicomScp *scp,
   reap_finished (scp, TRUE);
 
   if (scp->net != NULL)
+    ASC_dropNetwork (&scp->net);
+  scp->net = NULL;
+}
+
+void
+ferry_dicom_scp_stop (FerryDicomScp *scp,
+                      guint          grace_seconds)
+{
+  g_return_if_fail (scp != NULL);
+
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&scp->stop_lock);
+
+  try
     {
-      try
-        {
-          ASC_dropNetwork (&scp->net);
-        }
-      catch (...)
-        {
-        }
-      scp->net = NULL;
+      stop_locked (scp, grace_seconds);
+    }
+  catch (...)
+    {
+      g_message ("Internal error while stopping the DICOM receiver");
     }
 }
 

@@ -225,7 +225,8 @@ on_association_end_cb (const FerryDicomAssociationInfo *info,
 static void
 fixture_start (Fixture *f,
                guint    max_associations,
-               guint    first_pdu_timeout)
+               guint    first_pdu_timeout,
+               guint    idle_timeout)
 {
   FerryDicomScpOptions options = { 0, };
   g_autoptr(GError) error = NULL;
@@ -234,7 +235,7 @@ fixture_start (Fixture *f,
   options.ae_title = AE_TITLE;
   options.max_associations = max_associations;
   options.first_pdu_timeout = first_pdu_timeout;
-  options.idle_timeout = 10;
+  options.idle_timeout = idle_timeout;
   options.spool_dir = f->spool_dir;
   options.on_association = on_association_cb;
   options.on_store = on_store_cb;
@@ -265,7 +266,7 @@ fixture_setup (Fixture       *f,
   f->spool_dir = g_build_filename (f->work_dir, "spool", NULL);
   g_assert_cmpint (g_mkdir (f->spool_dir, 0700), ==, 0);
 
-  fixture_start (f, GPOINTER_TO_UINT (data), 2);
+  fixture_start (f, GPOINTER_TO_UINT (data), 2, 10);
 }
 
 static void
@@ -894,10 +895,11 @@ put_item (GByteArray *pdu,
   g_byte_array_append (pdu, (const guint8 *) uid, strlen (uid));
 }
 
-/* Opens an association by hand (an A-ASSOCIATE-RQ for Verification), waits for the A-ASSOCIATE-AC
+/* Opens an association by hand (an A-ASSOCIATE-RQ for @abstract_syntax, implicit VR LE), waits for the A-ASSOCIATE-AC
  * and then says nothing more: a peer that holds an association open. */
 static int
-open_quiet_association (guint16 port)
+open_quiet_association (guint16     port,
+                        const char *abstract_syntax)
 {
   g_autoptr(GByteArray) body = g_byte_array_new ();
   g_autoptr(GByteArray) context = g_byte_array_new ();
@@ -915,7 +917,7 @@ open_quiet_association (guint16 port)
   put_item (body, 0x10, "1.2.840.10008.3.1.1.1");          /* application context */
 
   g_byte_array_append (context, (const guint8 *) "\x01\x00\x00\x00", 4);
-  put_item (context, 0x30, "1.2.840.10008.1.1");            /* Verification */
+  put_item (context, 0x30, abstract_syntax);
   put_item (context, 0x40, TS_IMPLICIT_LE);
   g_byte_array_append (body, (const guint8 *) "\x20\x00", 2);
   put_be16 (body, context->len);
@@ -942,7 +944,7 @@ static void
 test_stop_aborts_after_grace (Fixture       *f,
                               gconstpointer  data)
 {
-  int quiet = open_quiet_association (f->port);
+  int quiet = open_quiet_association (f->port, "1.2.840.10008.1.1");
   gint64 started;
   double elapsed;
 
@@ -964,6 +966,103 @@ test_stop_aborts_after_grace (Fixture       *f,
   g_mutex_unlock (&f->lock);
 
   close (quiet);
+}
+
+static void
+put_le_element (GByteArray   *b,
+                guint16       element,
+                const guint8 *value,
+                guint32       length)
+{
+  guint8 header[8] = { 0x00, 0x00, element & 0xFF, element >> 8,
+                       length & 0xFF, (length >> 8) & 0xFF, (length >> 16) & 0xFF, length >> 24 };
+
+  g_byte_array_append (b, header, 8);
+  g_byte_array_append (b, value, length);
+}
+
+static void
+put_le_us (GByteArray *b,
+           guint16     element,
+           guint16     value)
+{
+  guint8 v[2] = { value & 0xFF, value >> 8 };
+
+  put_le_element (b, element, v, 2);
+}
+
+/* One P-DATA-TF PDU holding one PDV on presentation context 1. */
+static void
+send_pdv (int           fd,
+          guint8        control,
+          const guint8 *data,
+          guint32       length)
+{
+  g_autoptr(GByteArray) pdu = g_byte_array_new ();
+  guint32 pdv_length = length + 2;
+  guint32 pdu_length = pdv_length + 4;
+  guint8 header[12] = {
+    0x04, 0x00, pdu_length >> 24, (pdu_length >> 16) & 0xFF, (pdu_length >> 8) & 0xFF, pdu_length & 0xFF,
+    pdv_length >> 24, (pdv_length >> 16) & 0xFF, (pdv_length >> 8) & 0xFF, pdv_length & 0xFF,
+    0x01, control,
+  };
+
+  g_byte_array_append (pdu, header, sizeof header);
+  g_byte_array_append (pdu, data, length);
+  g_assert_cmpint (write (fd, pdu->data, pdu->len), ==, (gssize) pdu->len);
+}
+
+static void
+test_stalled_store (Fixture       *f,
+                    gconstpointer  data)
+{
+  const char sop_class[] = "1.2.840.10008.5.1.4.1.1.7";   /* 26 with the NUL pad */
+  const char sop_instance[] = "2.25.7001";                /* 10 with the NUL pad */
+  g_autoptr(GByteArray) body = g_byte_array_new ();
+  g_autoptr(GByteArray) command = g_byte_array_new ();
+  guint8 group_length[4];
+  guint8 partial[600];
+  int peer;
+
+  /* A receiver whose idle timeout is short enough to watch. */
+  ferry_dicom_scp_stop (f->scp, 0);
+  g_clear_pointer (&f->scp, ferry_dicom_scp_unref);
+  fixture_start (f, 0, 2, 2);
+
+  peer = open_quiet_association (f->port, sop_class);
+
+  /* A C-STORE-RQ command set, implicit VR little endian, then a first slice of its dataset. */
+  put_le_element (body, 0x0002, (const guint8 *) sop_class, sizeof sop_class);
+  put_le_us (body, 0x0100, 0x0001);
+  put_le_us (body, 0x0110, 1);
+  put_le_us (body, 0x0700, 0);
+  put_le_us (body, 0x0800, 0x0000);
+  put_le_element (body, 0x1000, (const guint8 *) sop_instance, sizeof sop_instance);
+  group_length[0] = body->len & 0xFF;
+  group_length[1] = (body->len >> 8) & 0xFF;
+  group_length[2] = group_length[3] = 0;
+  put_le_element (command, 0x0000, group_length, 4);
+  g_byte_array_append (command, body->data, body->len);
+  send_pdv (peer, 0x03, command->data, command->len);
+
+  memset (partial, 0x20, sizeof partial);
+  send_pdv (peer, 0x00, partial, sizeof partial);
+
+  /* The slice is in a spool file while the peer is silent... */
+  g_usleep (G_USEC_PER_SEC);
+  g_assert_false (dir_is_empty (f->spool_dir));
+
+  /* ...and after the idle timeout the association is aborted and the spool file is gone. */
+  wait_for_ends (f, 1);
+  g_mutex_lock (&f->lock);
+  g_assert_cmpuint (f->stores, ==, 0);
+  g_assert_nonnull (f->end_error);
+  g_assert_nonnull (strstr (f->end_error, "middle of a C-STORE"));
+  g_mutex_unlock (&f->lock);
+  g_assert_true (dir_is_empty (f->spool_dir));
+  g_assert_cmpuint (ferry_dicom_scp_get_active (f->scp), ==, 0);
+
+  close (peer);
 }
 
 static void
@@ -996,6 +1095,27 @@ test_echo_api (Fixture       *f,
   g_assert_error (error, FERRY_DICOM_ERROR, FERRY_DICOM_ERROR_NETWORK);
   g_assert_nonnull (strstr (error->message, "refused"));
   g_assert_nonnull (strstr (error->message, "127.0.0.1"));
+  g_clear_error (&error);
+
+  /* A port that accepts connections (the kernel's backlog) but never answers. */
+  {
+    int mute = socket (AF_INET, SOCK_STREAM, 0);
+    gint64 started;
+
+    address.sin_port = 0;
+    length = sizeof address;
+    g_assert_cmpint (bind (mute, (struct sockaddr *) &address, sizeof address), ==, 0);
+    g_assert_cmpint (listen (mute, 4), ==, 0);
+    g_assert_cmpint (getsockname (mute, (struct sockaddr *) &address, &length), ==, 0);
+
+    started = g_get_monotonic_time ();
+    g_assert_false (ferry_dicom_echo ("127.0.0.1", ntohs (address.sin_port), "FERRYTEST",
+                                      AE_TITLE, 2, &error));
+    g_assert_error (error, FERRY_DICOM_ERROR, FERRY_DICOM_ERROR_TIMEOUT);
+    g_assert_nonnull (strstr (error->message, "timed out waiting for 127.0.0.1"));
+    g_assert_cmpint (g_get_monotonic_time () - started, <, 8 * G_TIME_SPAN_SECOND);
+    close (mute);
+  }
 }
 
 static void
@@ -1046,6 +1166,7 @@ main (int   argc,
   ADD ("spool-unwritable", 0, test_spool_unwritable);
   ADD ("stop-prompt", 0, test_stop_prompt);
   ADD ("stop-aborts-after-grace", 0, test_stop_aborts_after_grace);
+  ADD ("stalled-store", 0, test_stalled_store);
   ADD ("echo-api", 0, test_echo_api);
   ADD ("port-in-use", 0, test_port_in_use);
 
