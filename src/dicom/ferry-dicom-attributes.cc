@@ -104,6 +104,12 @@ ferry_dicom_read_attributes (const char            *path,
   FERRY_DICOM_GUARD_END (error, (ferry_dicom_attributes_clear (attributes), FALSE))
 }
 
+/**
+ * ferry_dicom_attributes_clear:
+ * @attributes: (nullable): attributes filled by ferry_dicom_read_attributes()
+ *
+ * Frees every string of @attributes and sets it to %NULL; the struct belongs to the caller.
+ */
 void
 ferry_dicom_attributes_clear (FerryDicomAttributes *attributes)
 {

@@ -176,12 +176,28 @@ _ferry_dicom_is_initialized (void)
   return initialized;
 }
 
+/**
+ * ferry_dicom_implementation_class_uid:
+ *
+ * Ferry's Implementation Class UID, announced in A-ASSOCIATE-RQ and -AC and written as (0002,0012)
+ * into every file Ferry writes. It is fixed for all versions of Ferry.
+ *
+ * Returns: (transfer none): a static string
+ */
 const char *
 ferry_dicom_implementation_class_uid (void)
 {
   return FERRY_DICOM_IMPLEMENTATION_CLASS_UID;
 }
 
+/**
+ * ferry_dicom_implementation_version_name:
+ *
+ * Ferry's Implementation Version Name (at most 16 characters), announced beside the class UID and
+ * written as (0002,0013).
+ *
+ * Returns: (transfer none): a static string
+ */
 const char *
 ferry_dicom_implementation_version_name (void)
 {

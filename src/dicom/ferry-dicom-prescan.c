@@ -1048,6 +1048,18 @@ ferry_dicom_prescan_file (const char                    *path,
   return scan_finish (&scan, ok, result);
 }
 
+/**
+ * ferry_dicom_prescan_buffer:
+ * @data: (array length=length): a Part 10 object in memory
+ * @length: its size in bytes
+ * @limits: (nullable): bounds, or %NULL for the defaults
+ * @result: (out caller-allocates): filled on success; free with ferry_dicom_prescan_result_clear()
+ * @error: return location for a #GError
+ *
+ * The same walk as ferry_dicom_prescan_file(), over memory. @data is only read.
+ *
+ * Returns: %TRUE when the structure is sound
+ */
 gboolean
 ferry_dicom_prescan_buffer (const guint8                  *data,
                             gsize                          length,
@@ -1072,6 +1084,12 @@ ferry_dicom_prescan_buffer (const guint8                  *data,
   return scan_finish (&scan, ok, result);
 }
 
+/**
+ * ferry_dicom_prescan_result_clear:
+ * @result: (nullable): a result filled by a pre-scan
+ *
+ * Frees the strings of @result and zeroes it; the struct itself belongs to the caller.
+ */
 void
 ferry_dicom_prescan_result_clear (FerryDicomPrescanResult *result)
 {

@@ -1004,6 +1004,14 @@ ferry_dicom_scp_new (const FerryDicomScpOptions *options,
   FERRY_DICOM_GUARD_END (error, discard_partial (scp))
 }
 
+/**
+ * ferry_dicom_scp_ref:
+ * @scp: an SCP
+ *
+ * Takes a reference; thread-safe.
+ *
+ * Returns: (transfer full): @scp
+ */
 FerryDicomScp *
 ferry_dicom_scp_ref (FerryDicomScp *scp)
 {
@@ -1013,6 +1021,13 @@ ferry_dicom_scp_ref (FerryDicomScp *scp)
   return scp;
 }
 
+/**
+ * ferry_dicom_scp_unref:
+ * @scp: (transfer full): an SCP
+ *
+ * Drops a reference. The last one stops the SCP (without grace) if that was not done, joins its
+ * threads and frees it; so it must not be dropped from one of the SCP's own callbacks.
+ */
 void
 ferry_dicom_scp_unref (FerryDicomScp *scp)
 {
@@ -1033,6 +1048,12 @@ ferry_dicom_scp_unref (FerryDicomScp *scp)
   g_free (scp);
 }
 
+/**
+ * ferry_dicom_scp_get_port:
+ * @scp: an SCP
+ *
+ * Returns: the TCP port the SCP listens on, as bound (the OS's choice when 0 was asked for)
+ */
 guint16
 ferry_dicom_scp_get_port (FerryDicomScp *scp)
 {
@@ -1041,6 +1062,16 @@ ferry_dicom_scp_get_port (FerryDicomScp *scp)
   return scp->port;
 }
 
+/**
+ * ferry_dicom_scp_start:
+ * @scp: an SCP from ferry_dicom_scp_new()
+ * @error: return location for a #GError
+ *
+ * Starts the accept thread. Starting a running SCP does nothing; a stopped SCP cannot be started
+ * again (make a new one: its socket is closed).
+ *
+ * Returns: %TRUE on success
+ */
 gboolean
 ferry_dicom_scp_start (FerryDicomScp *scp,
                        GError       **error)
@@ -1111,6 +1142,15 @@ stop_locked (FerryDicomScp *scp,
   scp->net = NULL;
 }
 
+/**
+ * ferry_dicom_scp_stop:
+ * @scp: an SCP
+ * @grace_seconds: how long associations in flight may take to finish
+ *
+ * Stops accepting (within about a second), waits up to @grace_seconds for running associations,
+ * then shuts their sockets down so that they end at once, joins every thread and closes the
+ * listening socket. Blocking and idempotent; call it from any thread but the SCP's own.
+ */
 void
 ferry_dicom_scp_stop (FerryDicomScp *scp,
                       guint          grace_seconds)
@@ -1129,6 +1169,12 @@ ferry_dicom_scp_stop (FerryDicomScp *scp,
     }
 }
 
+/**
+ * ferry_dicom_scp_get_active:
+ * @scp: an SCP
+ *
+ * Returns: the number of associations currently running
+ */
 guint
 ferry_dicom_scp_get_active (FerryDicomScp *scp)
 {
