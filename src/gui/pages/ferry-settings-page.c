@@ -37,6 +37,7 @@ struct _FerrySettingsPage
   guint           receiver_changed : 1;
 
   /* Template children */
+  GtkButton      *apply_button;
   AdwEntryRow    *receiver_ae_row;
   GtkImage       *receiver_ae_warning;
   AdwActionRow   *port_row;
@@ -658,6 +659,7 @@ ferry_settings_page_class_init (FerrySettingsPageClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/ferrydicom/Ferry/pages/ferry-settings-page.ui");
   gtk_widget_class_bind_template_child (widget_class, FerrySettingsPage, accept_unknown_switch);
+  gtk_widget_class_bind_template_child (widget_class, FerrySettingsPage, apply_button);
   gtk_widget_class_bind_template_child (widget_class, FerrySettingsPage, addresses_row);
   gtk_widget_class_bind_template_child (widget_class, FerrySettingsPage, config_file_row);
   gtk_widget_class_bind_template_child (widget_class, FerrySettingsPage, data_dir_row);
