@@ -2,8 +2,11 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * One accept thread polls the listening socket and decides on each association request; every
- * accepted association runs on its own joinable thread. DCMTK's DcmSCPPool is not used: in
+ * A few acceptor threads poll the one listening socket (non-blocking, so the one that loses a
+ * race for a connection just polls again) and decide on each association request; every
+ * accepted association runs on its own joinable thread. Reading an A-ASSOCIATE-RQ happens on
+ * an acceptor, so with several of them a peer that connects and stays silent holds one acceptor
+ * for at most first_pdu_timeout while the others keep taking associations. DCMTK's DcmSCPPool is not used: in
  * 3.6.7 it never joins finished workers, binds inside its loop, and turns "too busy" into a
  * permanent rejection.
  *
@@ -44,6 +47,9 @@
 #define DEFAULT_IDLE_TIMEOUT       60
 /* How long one poll of the listening socket waits, which bounds how late stop() is noticed. */
 #define ACCEPT_POLL_SECONDS        1
+/* Acceptor threads: how many silent or slow association requests can be waited out at once
+ * without delaying anybody else. */
+#define ACCEPTOR_THREADS           4
 /* Error Comment (0000,0902) is LO: at most 64 characters. */
 #define MAX_ERROR_COMMENT          64
 
@@ -68,7 +74,7 @@ struct _FerryDicomScp
   /* Owned */
   T_ASC_Network *net;
   guint16 port;
-  GThread *accept_thread;
+  GThread *acceptors[ACCEPTOR_THREADS];
   gint stop_requested;          /* atomic */
 
   GMutex stop_lock;             /* serialises start() and stop() */
@@ -811,8 +817,12 @@ handle_request (FerryDicomScp     *scp,
       break;
     }
 
+  /* Checked and counted at once: several acceptors decide concurrently. The count is given
+   * back if the association does not start after all. */
   g_mutex_lock (&scp->lock);
   over_cap = scp->active >= scp->max_associations;
+  if (!over_cap)
+    scp->active++;
   g_mutex_unlock (&scp->lock);
 
   if (over_cap)
@@ -834,9 +844,7 @@ handle_request (FerryDicomScp     *scp,
   a->called_ae = g_strdup (called);
   a->peer_address = g_strdup (peer);
 
-  /* Counted before the thread exists, so the next request already sees it. */
   g_mutex_lock (&scp->lock);
-  scp->active++;
   scp->associations = g_list_prepend (scp->associations, a);
   a->thread = g_thread_try_new ("ferry-association", association_worker, a, &error);
   if (a->thread == NULL)
@@ -992,6 +1000,10 @@ ferry_dicom_scp_new (const FerryDicomScpOptions *options,
     socklen_t length = sizeof address;
 
     _ferry_dicom_set_nodelay (fd);
+    /* Several acceptors wait on this socket; the ones that lose the race for a connection must
+     * get EAGAIN from accept(), not block in it. Accepted sockets do not inherit the flag. */
+    if (fd >= 0)
+      fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK);
     if (fd >= 0 && getsockname (fd, (struct sockaddr *) &address, &length) == 0 &&
         address.sin_family == AF_INET)
       scp->port = ntohs (address.sin_port);
@@ -1092,9 +1104,18 @@ ferry_dicom_scp_start (FerryDicomScp *scp,
   if (scp->started)
     return TRUE;
 
-  scp->accept_thread = g_thread_try_new ("ferry-dicom-accept", accept_worker, scp, error);
-  if (scp->accept_thread == NULL)
-    return FALSE;
+  for (guint i = 0; i < ACCEPTOR_THREADS; i++)
+    {
+      scp->acceptors[i] = g_thread_try_new ("ferry-dicom-accept", accept_worker, scp, error);
+      if (scp->acceptors[i] == NULL)
+        {
+          g_atomic_int_set (&scp->stop_requested, 1);
+          for (guint j = 0; j < i; j++)
+            g_thread_join (g_steal_pointer (&scp->acceptors[j]));
+          scp->stopped = TRUE;
+          return FALSE;
+        }
+    }
 
   scp->started = TRUE;
   return TRUE;
@@ -1113,8 +1134,9 @@ stop_locked (FerryDicomScp *scp,
   scp->stopped = TRUE;
 
   g_atomic_int_set (&scp->stop_requested, 1);
-  if (scp->accept_thread != NULL)
-    g_thread_join (g_steal_pointer (&scp->accept_thread));
+  for (guint i = 0; i < ACCEPTOR_THREADS; i++)
+    if (scp->acceptors[i] != NULL)
+      g_thread_join (g_steal_pointer (&scp->acceptors[i]));
 
   /* No new association can start now. Give the running ones their grace period. */
   deadline = g_get_monotonic_time () + (gint64) grace_seconds * G_TIME_SPAN_SECOND;
