@@ -26,6 +26,9 @@
 #define DEFAULT_MAX_ASSOCIATIONS  8
 #define DEFAULT_DISK_RESERVE_MB   256
 #define MAX_MAX_ASSOCIATIONS      1024
+#define DEFAULT_TIMEOUT_SECONDS   60
+#define MIN_TIMEOUT_SECONDS       5
+#define MAX_TIMEOUT_SECONDS       3600
 #define MIB                       (G_GUINT64_CONSTANT (1024) * 1024)
 
 G_DEFINE_QUARK (ferry-config-error-quark, ferry_config_error)
@@ -124,6 +127,7 @@ ferry_config_new_default (void)
   config->station_name = NULL;
   config->accept_unknown_devices = TRUE;
   config->max_associations = DEFAULT_MAX_ASSOCIATIONS;
+  config->timeout_seconds = DEFAULT_TIMEOUT_SECONDS;
   config->disk_reserve_bytes = DEFAULT_DISK_RESERVE_MB * MIB;
   config->devices = g_ptr_array_new_with_free_func ((GDestroyNotify) ferry_device_free);
 
@@ -152,6 +156,7 @@ ferry_config_copy (const FerryConfig *config)
   copy->station_name = g_strdup (config->station_name);
   copy->accept_unknown_devices = config->accept_unknown_devices;
   copy->max_associations = config->max_associations;
+  copy->timeout_seconds = config->timeout_seconds;
   copy->disk_reserve_bytes = config->disk_reserve_bytes;
   copy->devices = g_ptr_array_new_with_free_func ((GDestroyNotify) ferry_device_free);
   if (config->devices != NULL)
@@ -215,6 +220,7 @@ ferry_config_equal (const FerryConfig *a,
       !optional_equal (a->station_name, b->station_name) ||
       !a->accept_unknown_devices != !b->accept_unknown_devices ||
       a->max_associations != b->max_associations ||
+      a->timeout_seconds != b->timeout_seconds ||
       a->disk_reserve_bytes != b->disk_reserve_bytes)
     return FALSE;
 
@@ -490,6 +496,10 @@ ferry_config_validate (const FerryConfig  *config,
     return invalid (error, "receiver.max_associations", _("%u is not between 1 and %u"),
                     config->max_associations, MAX_MAX_ASSOCIATIONS);
 
+  if (config->timeout_seconds < MIN_TIMEOUT_SECONDS || config->timeout_seconds > MAX_TIMEOUT_SECONDS)
+    return invalid (error, "receiver.timeout_seconds", _("%u is not between %u and %u seconds"),
+                    config->timeout_seconds, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS);
+
   if (config->sender_ae_title == NULL)
     return invalid (error, "identity.sender_ae_title", "%s", _("AE title is empty"));
   if (!ferry_ae_title_validate (config->sender_ae_title, error))
@@ -618,6 +628,7 @@ read_receiver (FerryConfig  *config,
 {
   gint64 port = config->port;
   gint64 max_associations = config->max_associations;
+  gint64 timeout_seconds = config->timeout_seconds;
   gint64 reserve_mb = (gint64) (config->disk_reserve_bytes / MIB);
 
   if (!read_string (receiver, "ae_title", "receiver.ae_title", &config->receiver_ae_title, error))
@@ -642,6 +653,15 @@ read_receiver (FerryConfig  *config,
                     _("%" G_GINT64_FORMAT " is not between 1 and %u"),
                     max_associations, MAX_MAX_ASSOCIATIONS);
   config->max_associations = (guint) max_associations;
+
+  if (!read_integer (receiver, "timeout_seconds", "receiver.timeout_seconds",
+                     &timeout_seconds, error))
+    return FALSE;
+  if (timeout_seconds < MIN_TIMEOUT_SECONDS || timeout_seconds > MAX_TIMEOUT_SECONDS)
+    return invalid (error, "receiver.timeout_seconds",
+                    _("%" G_GINT64_FORMAT " is not between %u and %u seconds"),
+                    timeout_seconds, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS);
+  config->timeout_seconds = (guint) timeout_seconds;
 
   if (!read_boolean (receiver, "accept_unknown_devices", "receiver.accept_unknown_devices",
                      &config->accept_unknown_devices, error))
@@ -850,6 +870,8 @@ ferry_config_to_json (const FerryConfig *config)
   json_builder_add_int_value (builder, config->port);
   json_builder_set_member_name (builder, "max_associations");
   json_builder_add_int_value (builder, config->max_associations);
+  json_builder_set_member_name (builder, "timeout_seconds");
+  json_builder_add_int_value (builder, config->timeout_seconds);
   json_builder_set_member_name (builder, "accept_unknown_devices");
   json_builder_add_boolean_value (builder, config->accept_unknown_devices);
   json_builder_set_member_name (builder, "disk_reserve_mb");

@@ -38,6 +38,8 @@ typedef struct {
   char      *station_name;             /* (nullable) */
   gboolean   accept_unknown_devices;   /* default TRUE */
   guint      max_associations;         /* default 8 */
+  guint      timeout_seconds;          /* default 60: a peer silent this long within an
+                                        * association, even mid-PDU, is dropped */
   guint64    disk_reserve_bytes;       /* default 256 MiB; refuse objects below it */
   GPtrArray *devices;                  /* (element-type FerryDevice) */
 } FerryConfig;

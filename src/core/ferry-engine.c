@@ -389,7 +389,8 @@ receiver_settings_changed (const FerryConfig *a,
 {
   return a->port != b->port ||
          g_strcmp0 (a->receiver_ae_title, b->receiver_ae_title) != 0 ||
-         a->max_associations != b->max_associations;
+         a->max_associations != b->max_associations ||
+         a->timeout_seconds != b->timeout_seconds;
 }
 
 /* Saves and, when needed, rebinds. Runs on a worker (or the CLI's only thread). */

@@ -57,6 +57,7 @@ test_defaults (void)
   g_assert_cmpstr (config->sender_ae_title, ==, "FERRY");
   g_assert_true (config->accept_unknown_devices);
   g_assert_cmpuint (config->max_associations, ==, 8);
+  g_assert_cmpuint (config->timeout_seconds, ==, 60);
   g_assert_cmpuint (config->disk_reserve_bytes, ==, 256 * 1024 * 1024);
   g_assert_cmpuint (config->devices->len, ==, 0);
   g_assert_true (ferry_config_validate (config, &error));
@@ -183,6 +184,10 @@ test_invalid_fields (void)
     { "{\"receiver\": {\"ae_title\": \"A_VERY_LONG_AE_TITLE\"}}", "receiver.ae_title:",
       FERRY_CONFIG_ERROR_INVALID },
     { "{\"receiver\": {\"max_associations\": 0}}", "receiver.max_associations:",
+      FERRY_CONFIG_ERROR_INVALID },
+    { "{\"receiver\": {\"timeout_seconds\": 1}}", "receiver.timeout_seconds:",
+      FERRY_CONFIG_ERROR_INVALID },
+    { "{\"receiver\": {\"timeout_seconds\": \"60\"}}", "receiver.timeout_seconds:",
       FERRY_CONFIG_ERROR_INVALID },
     { "{\"receiver\": {\"accept_unknown_devices\": 1}}", "receiver.accept_unknown_devices:",
       FERRY_CONFIG_ERROR_INVALID },

@@ -301,6 +301,7 @@ ferry_receiver_new (const FerryConfig            *config,
   options.port = port;
   options.ae_title = config->receiver_ae_title;
   options.max_associations = config->max_associations;
+  options.idle_timeout = config->timeout_seconds;
   options.spool_dir = ferry_archive_get_spool_dir (archive);
   options.on_association = on_association_cb;
   options.on_store = on_store_cb;
