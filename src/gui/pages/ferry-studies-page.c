@@ -210,6 +210,18 @@ create_text_cell (void)
                        NULL);
 }
 
+/* Names and descriptions matter most: they keep room for a readable start when the window is
+ * narrow or the column titles are long (some translations are). */
+static GtkWidget *
+create_wide_text_cell (void)
+{
+  GtkWidget *label = create_text_cell ();
+
+  gtk_label_set_width_chars (GTK_LABEL (label), 16);
+
+  return label;
+}
+
 static GtkWidget *
 create_number_cell (void)
 {
@@ -226,7 +238,7 @@ static GtkWidget *
 create_patient_cell (void)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  GtkWidget *name = create_text_cell ();
+  GtkWidget *name = create_wide_text_cell ();
   GtkWidget *patient_id = create_text_cell ();
 
   gtk_widget_add_css_class (name, "patient-name");
@@ -319,7 +331,7 @@ fill_received (GtkWidget  *cell,
 static const StudyColumn patient_cells = { create_patient_cell, fill_patient };
 static const StudyColumn birth_date_cells = { create_text_cell, fill_birth_date };
 static const StudyColumn study_date_cells = { create_text_cell, fill_study_date };
-static const StudyColumn description_cells = { create_text_cell, fill_description };
+static const StudyColumn description_cells = { create_wide_text_cell, fill_description };
 static const StudyColumn modality_cells = { create_text_cell, fill_modality };
 static const StudyColumn device_cells = { create_text_cell, fill_device };
 static const StudyColumn images_cells = { create_number_cell, fill_images };
