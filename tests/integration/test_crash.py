@@ -14,7 +14,7 @@ import time
 import ferrytest as ft
 
 IMAGES = 500
-ROUNDS = int(os.environ.get('FERRY_CRASH_ROUNDS', '24'))
+ROUNDS = int(os.environ.get('FERRY_CRASH_ROUNDS', '40'))
 SEED = int(os.environ.get('FERRY_CRASH_SEED', str(int(time.time()))))
 
 
@@ -40,11 +40,12 @@ def body():
             orphans = ft.wait_for(lambda: not home.spool_files(), 3) or home.spool_files()
             ft.check(orphans is True, 'round %d: orphans in archive/.spool after restart: %s'
                      % (rnd_no, home.spool_files()))
-        # Send what is not acknowledged yet first, then some already-acked ones again.
+        # Send what is not acknowledged yet first, then the acked ones again (identical
+        # objects), so that every kill lands in the middle of a stream of stores.
         todo = [p for p in paths if p not in acked]
         again = [p for p in paths if p in acked]
         rnd.shuffle(again)
-        batch = todo + again[:max(0, 120 - len(todo))]
+        batch = todo + again
         out = os.path.join(data, 'round%02d.log' % rnd_no)
         p = ft.storescu_popen(srv.port, batch, aet='CRASHER', extra=['-pdu', '131072'],
                               out_path=out)
