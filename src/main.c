@@ -33,7 +33,7 @@ main (int   argc,
   /* DCMTK's codecs and socket defaults are set up once, here, before GTK or the engine start a
    * thread. A failure (no data dictionary) is shown in the window, which says how to fix it. */
   if (!ferry_dicom_init (&error))
-    g_warning ("Could not initialise DICOM: %s", error->message);
+    g_message ("Could not initialise DICOM: %s", error->message);
 
   app = ferry_application_new ();
   if (error != NULL)

@@ -86,7 +86,8 @@ ferry_application_start_engine (FerryApplication *self)
 
   if (!(engine = ferry_engine_new (NULL, &error)))
     {
-      g_warning ("Could not open Ferry's data: %s", error->message);
+      /* Operational trouble, shown in the window: not a programming error. */
+      g_message ("Could not open Ferry's data: %s", error->message);
       self->engine_error = g_steal_pointer (&error);
       return;
     }
@@ -96,7 +97,7 @@ ferry_application_start_engine (FerryApplication *self)
 
   if (!ferry_engine_start (engine, &error))
     {
-      g_warning ("Could not start the engine: %s", error->message);
+      g_message ("Could not start the engine: %s", error->message);
       self->engine_error = g_steal_pointer (&error);
       return;
     }

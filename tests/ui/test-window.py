@@ -7,7 +7,10 @@
 # shows N studies"), drives it through its exported GActions (app.preferences, app.quit), and
 # keeps screenshots of the empty state, the list and the settings as artifacts.
 #
-# Environment: FERRY_BIN (the built window), FERRY_UI_ARTIFACTS (where the screenshots go).
+# With --busy, ferry-cli serve owns the data directory first and the window must say so.
+#
+# Environment: FERRY_BIN (the built window), FERRY_CLI (ferry-cli, for --busy),
+# FERRY_UI_ARTIFACTS (where the screenshots go).
 # Exit status 77 means a tool the test needs is missing (meson reports it as skipped).
 
 import ctypes
@@ -211,6 +214,7 @@ def write_study(path, patient_name='UITEST^PATIENT', patient_id='UITEST-1'):
 
 def main():
     require('Xvfb', 'dbus-run-session', 'gdbus', 'storescu', 'import', 'identify')
+    busy = '--busy' in sys.argv
 
     # Everything below talks to the window over D-Bus, so the whole test runs inside one
     # private session bus.
@@ -243,6 +247,9 @@ def main():
             'LANGUAGE': env.get('FERRY_UI_LANGUAGE', ''),
         })
         env.pop('WAYLAND_DISPLAY', None)
+
+        if busy:
+            return check_busy(ferry_bin, env, display, artifacts)
 
         log(f'starting {ferry_bin} --port 0 on display {display}')
         ferry = subprocess.Popen([ferry_bin, '--port', '0'], env=env,
@@ -323,6 +330,56 @@ def main():
         xvfb.terminate()
         xvfb.wait()
         shutil.rmtree(home, ignore_errors=True)
+
+    for failure in failures:
+        log(f'FAIL: {failure}')
+    return 1 if failures else 0
+
+
+def check_busy(ferry_bin, env, display, artifacts):
+    """A second owner of the data directory (here ferry-cli serve) makes the window say so."""
+    cli_bin = os.environ.get('FERRY_CLI') or \
+        os.path.join(os.path.dirname(os.path.dirname(ferry_bin)), 'cli', 'ferry-cli')
+    if not os.access(cli_bin, os.X_OK):
+        log(f'skipping: no ferry-cli beside {ferry_bin}')
+        return SKIP
+
+    failures = []
+    serve = subprocess.Popen([cli_bin, 'serve', '--port', '0'], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    ferry = None
+    try:
+        serve_err = StderrWatcher(serve.stderr, os.path.join(artifacts, 'ferry-cli-busy.log'))
+        if serve_err.wait_for(r'Receiving on port \d+', 30) is None:
+            raise AssertionError('ferry-cli serve did not start')
+
+        ferry = subprocess.Popen([ferry_bin, '--port', '0'], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        stderr = StderrWatcher(ferry.stderr, os.path.join(artifacts, 'ferry-ui-busy.log'))
+        if stderr.wait_for(rf'already running for this data directory \(process {serve.pid}\)',
+                           30) is None:
+            raise AssertionError('the window did not report the other owner')
+        time.sleep(2)
+        if screenshot(display, os.path.join(artifacts, 'ferry-busy.png')) < 32:
+            failures.append('the busy screenshot is blank')
+        if any('Receiving on port' in line for line in stderr.lines):
+            failures.append('the window started a second receiver')
+
+        activate_action('quit', check=False)
+        try:
+            if ferry.wait(timeout=20) != 0:
+                failures.append(f'ferry exited with status {ferry.returncode}')
+        except subprocess.TimeoutExpired:
+            raise AssertionError('app.quit did not end the process')
+    finally:
+        for process in (ferry, serve):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
     for failure in failures:
         log(f'FAIL: {failure}')

@@ -877,6 +877,8 @@ ferry_studies_page_init (FerryStudiesPage *self)
                            G_CALLBACK (studies_items_changed_cb), self, G_CONNECT_SWAPPED);
 
   gtk_search_bar_connect_entry (self->search_bar, GTK_EDITABLE (self->search_entry));
+  /* Typing a name anywhere on the page starts searching for it. */
+  gtk_search_bar_set_key_capture_widget (self->search_bar, GTK_WIDGET (self));
 }
 
 /**
