@@ -12,8 +12,9 @@ import ferrytest as ft
 
 SENDERS = 4
 PER_SENDER = 40
-QUICK_STORE_LIMIT = 5.0     # seconds for a 5-image storescu while silent peers are connected
+QUICK_STORE_LIMIT = 2.0     # seconds for a 5-image storescu (0.1 s unhindered) beside silent peers
 SILENT_DROP_LIMIT = 20.0    # the first PDU must arrive "within a few seconds" (DESIGN.md)
+MANY_SILENT = 6
 
 
 def closed_by_peer(sock):
@@ -105,6 +106,29 @@ def body():
     ft.log('silent peers dropped after', {k: round(v, 1) for k, v in dropped.items()})
     silent.close()
     partial.close()
+
+    # One peer that opens more silent connections than Ferry has threads reading association
+    # requests (4) but fewer than max_associations (8) must not hold the receiver either
+    # (RELIABILITY.md 5: "one silent peer cannot hold the receiver").
+    many = [socket.create_connection(('127.0.0.1', srv.port), timeout=5)
+            for _ in range(MANY_SILENT)]
+    time.sleep(0.3)
+    more = ft.ct_series(os.path.join(data, 'more'), 5, prefix='m',
+                        patient_name='QUICK^STORE', patient_id='PID-QUICK')
+    t0 = time.monotonic()
+    r = ft.storescu(srv.port, [p for p, _ in more], aet='QUICK', timeout=60)
+    took = time.monotonic() - t0
+    for s in many:
+        s.close()
+    ft.log('storescu beside %d silent connections took %.2f s' % (MANY_SILENT, took))
+    ft.check(len(ft.acked_files(r.responses)) == 5,
+             'storescu beside %d silent connections failed:\n%s' % (MANY_SILENT,
+                                                                    r.stdout[-2000:]))
+    ft.check(took <= QUICK_STORE_LIMIT,
+             'storescu beside %d silent TCP connections from one peer took %.1f s (limit %.1f s):'
+             ' a handful of idle connections holds the receiver for the first-PDU timeout, and '
+             'repeating them every few seconds keeps every modality out' % (MANY_SILENT, took,
+                                                                           QUICK_STORE_LIMIT))
 
     ft.check(srv.alive(), 'serve died:\n' + srv.output())
     r = ft.echoscu(srv.port)
