@@ -36,7 +36,8 @@ G_DEFINE_FINAL_TYPE (FerryApplication, ferry_application, ADW_TYPE_APPLICATION)
 static const GOptionEntry option_entries[] = {
   /* A string: GApplication drops integer options whose value is 0, and 0 is meaningful here. */
   { "port", 'p', 0, G_OPTION_ARG_STRING, NULL,
-    N_("Receive on PORT instead of the configured port, without saving it (0 lets the system choose)"),
+    N_("Receive on PORT instead of the configured port, without saving it "
+       "(0 lets the system choose)"),
     N_("PORT") },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Print the version and exit"), NULL },

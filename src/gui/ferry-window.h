@@ -16,7 +16,7 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (FerryWindow, ferry_window, FERRY, WINDOW, AdwApplicationWindow)
 
-FerryWindow *ferry_window_new              (FerryApplication *application) G_GNUC_WARN_UNUSED_RESULT;
+FerryWindow *ferry_window_new              (FerryApplication *application);
 FerryEngine *ferry_window_get_engine       (FerryWindow      *self);
 void         ferry_window_set_engine       (FerryWindow      *self,
                                             FerryEngine      *engine);

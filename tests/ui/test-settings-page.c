@@ -245,6 +245,7 @@ save_screenshot (Fixture    *fixture,
   g_autoptr(GdkTexture) texture = NULL;
   g_autofree char *path = NULL;
   GtkSnapshot *snapshot;
+  GskRenderer *renderer;
   int width, height;
 
   if (dir == NULL)
@@ -266,8 +267,8 @@ save_screenshot (Fixture    *fixture,
   gdk_paintable_snapshot (paintable, snapshot, width, height);
   node = gtk_snapshot_free_to_node (snapshot);
   g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)), node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
   path = g_build_filename (dir, name, NULL);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("saved %s", path);

@@ -206,7 +206,9 @@ send_study (Fixture    *fixture,
   g_autofree char *port = g_strdup_printf ("%u", ferry_engine_get_receiver_port (fixture->engine));
   g_autofree char *standard_error = NULL;
   g_autoptr(GError) error = NULL;
-  const char *argv[] = { "storescu", "-aet", "UITEST", "-aec", "FERRY", "127.0.0.1", port, path, NULL };
+  const char *argv[] = {
+    "storescu", "-aet", "UITEST", "-aec", "FERRY", "127.0.0.1", port, path, NULL
+  };
   int status;
 
   g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,

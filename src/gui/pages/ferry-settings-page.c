@@ -657,7 +657,8 @@ ferry_settings_page_class_init (FerrySettingsPageClass *klass)
   page_class->engine_changed = ferry_settings_page_engine_changed;
 
   gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/io/github/ferrydicom/Ferry/pages/ferry-settings-page.ui");
+                                               "/io/github/ferrydicom/Ferry/"
+                                               "pages/ferry-settings-page.ui");
   gtk_widget_class_bind_template_child (widget_class, FerrySettingsPage, accept_unknown_switch);
   gtk_widget_class_bind_template_child (widget_class, FerrySettingsPage, apply_button);
   gtk_widget_class_bind_template_child (widget_class, FerrySettingsPage, addresses_row);

@@ -75,7 +75,8 @@ parse_dicom_date (const char *value,
         return FALSE;
     }
 
-  *year = (value[0] - '0') * 1000 + (value[1] - '0') * 100 + (value[2] - '0') * 10 + (value[3] - '0');
+  *year = (value[0] - '0') * 1000 + (value[1] - '0') * 100
+          + (value[2] - '0') * 10 + (value[3] - '0');
   *month = (value[4] - '0') * 10 + (value[5] - '0');
   *day = (value[6] - '0') * 10 + (value[7] - '0');
 
@@ -377,7 +378,8 @@ cell_unbind_cb (GtkSignalListItemFactory *factory,
                 const StudyColumn        *column)
 {
   FerryStudy *study = gtk_list_item_get_item (list_item);
-  gulong handler = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (list_item), "ferry-study-notify"));
+  gpointer data = g_object_get_data (G_OBJECT (list_item), "ferry-study-notify");
+  gulong handler = GPOINTER_TO_SIZE (data);
 
   if (handler != 0)
     g_signal_handler_disconnect (study, handler);
@@ -811,7 +813,8 @@ ferry_studies_page_class_init (FerryStudiesPageClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/io/github/ferrydicom/Ferry/pages/ferry-studies-page.ui");
+                                               "/io/github/ferrydicom/Ferry/"
+                                               "pages/ferry-studies-page.ui");
   gtk_widget_class_bind_template_child (widget_class, FerryStudiesPage, addresses_label);
   gtk_widget_class_bind_template_child (widget_class, FerryStudiesPage, ae_title_label);
   gtk_widget_class_bind_template_child (widget_class, FerryStudiesPage, birth_date_column);
@@ -841,6 +844,7 @@ ferry_studies_page_init (FerryStudiesPage *self)
 {
   g_autoptr(GtkSortListModel) sort_model = NULL;
   g_autoptr(GtkSingleSelection) selection = NULL;
+  GtkSorter *sorter;
 
   self->n_logged = G_MAXUINT;
 
@@ -866,8 +870,9 @@ ferry_studies_page_init (FerryStudiesPage *self)
   /* engine studies (newest first) → search → the column headers' sort → selection */
   self->filter = gtk_custom_filter_new (study_matches, self, NULL);
   self->filter_model = gtk_filter_list_model_new (NULL, g_object_ref (GTK_FILTER (self->filter)));
+  sorter = gtk_column_view_get_sorter (self->column_view);
   sort_model = gtk_sort_list_model_new (g_object_ref (G_LIST_MODEL (self->filter_model)),
-                                        g_object_ref (gtk_column_view_get_sorter (self->column_view)));
+                                        g_object_ref (sorter));
   selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (sort_model)));
   gtk_single_selection_set_autoselect (selection, FALSE);
   gtk_single_selection_set_can_unselect (selection, TRUE);

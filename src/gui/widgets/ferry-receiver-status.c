@@ -188,7 +188,8 @@ ferry_receiver_status_class_init (FerryReceiverStatusClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/io/github/ferrydicom/Ferry/widgets/ferry-receiver-status.ui");
+                                               "/io/github/ferrydicom/Ferry/"
+                                               "widgets/ferry-receiver-status.ui");
   gtk_widget_class_bind_template_child (widget_class, FerryReceiverStatus, icon);
   gtk_widget_class_bind_template_child (widget_class, FerryReceiverStatus, title);
   gtk_widget_class_bind_template_child (widget_class, FerryReceiverStatus, subtitle);
