@@ -294,9 +294,9 @@ ferry_archive_check_space (FerryArchive  *archive,
   if (available < size || available - size < archive->reserve_bytes)
     {
       g_set_error (error, FERRY_ARCHIVE_ERROR, FERRY_ARCHIVE_ERROR_NO_SPACE,
-                   _("The archive disk has %" G_GUINT64_FORMAT " MB free, below the reserve "
-                     "of %" G_GUINT64_FORMAT " MB"),
-                   available / MIB, archive->reserve_bytes / MIB);
+                   _("The archive disk has %llu MB free, below the reserve of %llu MB"),
+                   (unsigned long long) (available / MIB),
+                   (unsigned long long) (archive->reserve_bytes / MIB));
       return FALSE;
     }
 
@@ -486,9 +486,9 @@ ferry_archive_commit_spool_full (FerryArchive  *archive,
   if ((guint64) st.st_size != expected_size)
     {
       g_set_error (error, FERRY_ARCHIVE_ERROR, FERRY_ARCHIVE_ERROR_TRUNCATED,
-                   _("Archive: %s holds %" G_GUINT64_FORMAT " bytes, but %" G_GUINT64_FORMAT
-                     " were received"),
-                   spool_path, (guint64) st.st_size, expected_size);
+                   _("Archive: %s holds %llu bytes, but %llu were received"),
+                   spool_path, (unsigned long long) st.st_size,
+                   (unsigned long long) expected_size);
       return FALSE;
     }
 

@@ -324,7 +324,7 @@ ferry_port_validate (gint64   port,
   if (port < 1 || port > 65535)
     {
       g_set_error (error, FERRY_CONFIG_ERROR, FERRY_CONFIG_ERROR_INVALID,
-                   _("%" G_GINT64_FORMAT " is not a port (1–65535)"), port);
+                   _("%lld is not a port (1–65535)"), (long long) port);
       return FALSE;
     }
 
@@ -650,8 +650,8 @@ read_receiver (FerryConfig  *config,
     return FALSE;
   if (max_associations < 1 || max_associations > MAX_MAX_ASSOCIATIONS)
     return invalid (error, "receiver.max_associations",
-                    _("%" G_GINT64_FORMAT " is not between 1 and %u"),
-                    max_associations, MAX_MAX_ASSOCIATIONS);
+                    _("%lld is not between 1 and %u"),
+                    (long long) max_associations, MAX_MAX_ASSOCIATIONS);
   config->max_associations = (guint) max_associations;
 
   if (!read_integer (receiver, "timeout_seconds", "receiver.timeout_seconds",
@@ -659,8 +659,8 @@ read_receiver (FerryConfig  *config,
     return FALSE;
   if (timeout_seconds < MIN_TIMEOUT_SECONDS || timeout_seconds > MAX_TIMEOUT_SECONDS)
     return invalid (error, "receiver.timeout_seconds",
-                    _("%" G_GINT64_FORMAT " is not between %u and %u seconds"),
-                    timeout_seconds, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS);
+                    _("%lld is not between %u and %u seconds"),
+                    (long long) timeout_seconds, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS);
   config->timeout_seconds = (guint) timeout_seconds;
 
   if (!read_boolean (receiver, "accept_unknown_devices", "receiver.accept_unknown_devices",
@@ -672,7 +672,7 @@ read_receiver (FerryConfig  *config,
   /* Up to 16 TiB; more is a typo, and the limit keeps the multiplication in range. */
   if (reserve_mb < 0 || reserve_mb > 16 * 1024 * 1024)
     return invalid (error, "receiver.disk_reserve_mb",
-                    _("%" G_GINT64_FORMAT " is not a size in MB (0–16777216)"), reserve_mb);
+                    _("%lld is not a size in MB (0–16777216)"), (long long) reserve_mb);
   config->disk_reserve_bytes = (guint64) reserve_mb * MIB;
 
   return TRUE;
@@ -802,15 +802,15 @@ ferry_config_from_json (const char  *data,
   if (version > FERRY_CONFIG_VERSION)
     {
       invalid (error, "version",
-               _("the file was written by a newer Ferry (version %" G_GINT64_FORMAT "; this "
-                 "Ferry reads up to version %d)"),
-               version, FERRY_CONFIG_VERSION);
+               _("the file was written by a newer Ferry (version %lld; this Ferry reads up to "
+                 "version %d)"),
+               (long long) version, FERRY_CONFIG_VERSION);
       return NULL;
     }
   if (version < 1)
     {
-      invalid (error, "version", _("%" G_GINT64_FORMAT " is not a configuration version"),
-               version);
+      invalid (error, "version", _("%lld is not a configuration version"),
+               (long long) version);
       return NULL;
     }
   /* An older file is read as it is and written back in the current version. */

@@ -197,8 +197,8 @@ ferry_lock_acquire (const char  *path,
           close (fd);
           if (holder > 0)
             g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
-                         _("Ferry is already running for this data directory (process %"
-                           G_GINT64_FORMAT ")"), holder);
+                         _("Ferry is already running for this data directory (process %lld)"),
+                         (long long) holder);
           else
             g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY,
                                  _("Ferry is already running for this data directory"));
