@@ -159,11 +159,35 @@ def tool_env(nodelay=True):
     return env
 
 
+def _no_core_files():
+    # No core files from tools that are expected to abort (gdcmscu) or from a crash under test,
+    # wherever the machine's core_pattern points; children inherit the limit.
+    import resource
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    except (ValueError, OSError):
+        pass
+
+
+_no_core_files()
+
+
+_scratch = None
+
+
+def scratch_cwd():
+    """A private working directory for children, so nothing lands in the source tree."""
+    global _scratch
+    if _scratch is None:
+        _scratch = mkdtemp(prefix='ferry-cwd-')
+    return _scratch
+
+
 def run(argv, timeout=120, env=None, check_rc=None, input=None):
     """Runs argv (a list; never a shell) and returns CompletedProcess with text stdout+stderr."""
     assert isinstance(argv, (list, tuple)), 'argv must be a list'
     proc = _register(subprocess.Popen(list(argv), stdout=subprocess.PIPE,
-                                      stderr=subprocess.STDOUT,
+                                      stderr=subprocess.STDOUT, cwd=scratch_cwd(),
                                       stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
                                       env=env if env is not None else tool_env()))
     try:
@@ -314,7 +338,7 @@ class FerryServer:
         self._stderr = open(self._stderr_path, 'wb')
         self.proc = _register(subprocess.Popen(self.argv(), stdout=subprocess.PIPE,
                                                stderr=self._stderr, stdin=subprocess.DEVNULL,
-                                               env=self.home.env()))
+                                               env=self.home.env(), cwd=scratch_cwd()))
         t = threading.Thread(target=self._reader, args=(self.proc,), daemon=True)
         t.start()
         self._reader_thread = t
@@ -461,7 +485,8 @@ def storescu_popen(port, files, aet='STORESCU', aec='FERRY', extra=(), out_path=
     argv += list(files)
     out = open(out_path, 'wb')
     p = _register(subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, env=tool_env(nodelay)))
+                                   stdin=subprocess.DEVNULL, env=tool_env(nodelay),
+                                   cwd=scratch_cwd()))
     p.out_file = out
     p.out_path = out_path
     return p

@@ -5,6 +5,7 @@ gives "Refused: OutOfResources" (0xA7xx) for what does not fit, never success; w
 archived and indexed; no partial file stays in archive/ (nor in archive/.spool); the server
 stays up. Second case: a disk reserve larger than the free space refuses everything."""
 
+import atexit
 import os
 import subprocess
 import sys
@@ -38,6 +39,9 @@ def mount_tmpfs(size_mb):
                timeout=30)
     if r.returncode != 0:
         ft.skip('cannot mount a tmpfs in the private mount namespace: %s' % r.stdout.strip())
+    # Detached at exit (lazily: a server may still be on it), so the empty directory can go.
+    atexit.register(subprocess.run, ['umount', '-l', mnt], stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL)
     return mnt
 
 
