@@ -13,7 +13,9 @@ command's Affected SOP Instance UID differ from the dataset's (storescu and gdcm
 the dataset), so the mismatch case uses the same raw client."""
 
 import os
+import struct
 import time
+import warnings
 
 import ferrytest as ft
 
@@ -128,6 +130,39 @@ def body():
     ft.log('SOP class mismatch (MR command, CT dataset): status 0x%04X' % status)
     if is_failure(status):
         ft.check(uid4 not in home.instance_by_uid(), 'refused object was indexed')
+
+    # 5. A declared element length far past the end of the data.
+    f5 = os.path.join(data, 'overlong.dcm')
+    uid5 = ft.simple_ct(f5, patient_name='OVERLONG^LENGTH', patient_id='PID-OVERLONG')
+    ds5 = ft.dataset_bytes(pydicom.dcmread(f5), implicit=False)
+    ds5 += struct.pack('<HH2sHI', 0x0099, 0x0010, b'OB', 0, 0x7FFFFFF0) + b'\1\2'
+    a = ft.RawAssociation(srv.port, calling='OVERLONG',
+                          contexts=[(1, ft.CT_STORAGE, [ft.EXPLICIT_LE])])
+    status, _ = a.store(1, ft.CT_STORAGE, uid5, ds5)
+    a.release()
+    ft.log('element declaring 2 GB with 2 bytes left: status 0x%04X' % status)
+    ft.check(is_failure(status), 'an element declaring 2 GB past the end got 0x%04X' % status)
+    ft.check(uid5 not in home.instance_by_uid(), 'the truncated object was indexed')
+
+    # 6. A SOP Instance UID that looks like a path never becomes one.
+    evil_dir = ft.mkdtemp(prefix='ferry-evil-')
+    evil_uid = '../../../../../../../..' + os.path.join(evil_dir, 'x')
+    d6 = pydicom.dcmread(f5)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')    # pydicom rightly finds the UID invalid
+        d6.SOPInstanceUID = evil_uid
+    a = ft.RawAssociation(srv.port, calling='PATHUID',
+                          contexts=[(1, ft.CT_STORAGE, [ft.EXPLICIT_LE])])
+    status, _ = a.store(1, ft.CT_STORAGE, evil_uid, ft.dataset_bytes(d6, implicit=False))
+    a.release()
+    ft.log('path-like SOP Instance UID: status 0x%04X' % status)
+    ft.check(not os.listdir(evil_dir), 'a path-like UID wrote outside the archive: %s'
+             % os.listdir(evil_dir))
+    for row in home.instances():
+        fp = row['file_path']
+        ft.check('..' not in fp.split('/') and not os.path.isabs(fp) and 'evil' not in fp
+                 and row['sop_instance_uid'] not in fp,
+                 'archive path %r comes from received data' % fp)
 
     still_serving(srv, data, 3)
     ft.assert_no_partial_files(home, [x['file_path'] for x in home.instances()])

@@ -74,6 +74,28 @@ def check_studies(home, manifests):
     ft.check(not problems, 'ferry-cli studies --json:\n  ' + '\n  '.join(problems))
 
 
+def check_no_phi(home, srv, manifest):
+    texts = {'serve stdout/stderr': srv.output(limit=10 ** 9).encode('utf-8')}
+    logs = os.path.join(home.path, 'logs')
+    for root, _, files in os.walk(logs):
+        for f in files:
+            with open(os.path.join(root, f), 'rb') as fh:
+                texts[os.path.relpath(os.path.join(root, f), home.path)] = fh.read()
+    needles = set()
+    for m in manifest:
+        needles.add(m['patient_id'].encode('utf-8'))
+        family = m['patient_name'].split('^')[0]
+        needles.add(family.encode('utf-8'))
+        try:
+            needles.add(family.encode('latin-1'))
+        except UnicodeEncodeError:
+            pass
+    found = ['%r in %s' % (n, where) for where, t in texts.items() for n in sorted(needles)
+             if n in t]
+    ft.check(not found, 'patient names or IDs in operational logs (PHI logging is off by '
+             'default): %s' % found[:10])
+
+
 def body():
     data = ft.mkdtemp(prefix='ferry-data-')
     set_a = ft.generate_set(os.path.join(data, 'storescu'), tag='A', seed=11)
@@ -125,6 +147,9 @@ def body():
     r = ft.echoscu(srv.port)
     ft.check(r.returncode == 0, 'echo after the transfers failed:\n' + r.stdout)
     srv.stop()
+
+    # No PHI in operational logs by default (RELIABILITY.md 9): the serve output and logs/.
+    check_no_phi(home, srv, set_a + set_g)
 
     # After a restart everything is still there and listed.
     srv = ft.FerryServer(home).start()
