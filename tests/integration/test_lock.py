@@ -2,8 +2,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Lock: one engine per data directory. A second `ferry-cli serve` on the same FERRY_HOME exits 1
 with "Ferry is already running for this data directory (process N)" naming the first one's PID,
-and does not disturb it; once the first stops (cleanly or by kill -9) a new one starts."""
+and does not disturb it; once the first stops (cleanly or by kill -9) a new one starts.
+Also the exit codes of serve: 0 after SIGTERM/SIGINT — even one sent the moment the
+"Listening on port" line appears, as a service manager or script may — with no GLib criticals
+or warnings on the way out; 2 for usage errors."""
 
+import os
 import re
 import signal
 import subprocess
@@ -16,6 +20,27 @@ def second_serve(home):
     t0 = time.monotonic()
     r = ft.run([ft.ferry_cli(), 'serve', '--port', '0'], timeout=30, env=home.env())
     return r, time.monotonic() - t0
+
+
+def stop_on_listening_line(home, sig):
+    err_path = os.path.join(home.path, 'stderr.log')
+    with open(err_path, 'wb') as err:
+        p = ft._register(subprocess.Popen([ft.ferry_cli(), 'serve', '--port', '0'],
+                                          stdout=subprocess.PIPE, stderr=err,
+                                          stdin=subprocess.DEVNULL, env=home.env(),
+                                          cwd=ft.scratch_cwd()))
+        for line in p.stdout:
+            if b'Listening on port' in line:
+                os.kill(p.pid, sig)
+                break
+        try:
+            code = p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            ft.fail('serve did not exit within 30 s of signal %d' % int(sig))
+    with open(err_path, encoding='utf-8', errors='replace') as f:
+        return code, f.read()
 
 
 def body():
@@ -53,6 +78,31 @@ def body():
              'after a kill -9 and restart, a second serve exited %d without naming process %d:\n%s'
              % (r.returncode, third.pid, r.stdout))
     third.stop()
+
+    # A clean stop the moment serve says it listens (the signal is sent from the line reader
+    # itself, as a service manager would), and no GLib criticals on the way out.
+    bad_exit, noisy = [], []
+    for i in range(16):
+        sig = signal.SIGTERM if i % 2 == 0 else signal.SIGINT
+        code, err = stop_on_listening_line(ft.FerryHome(), sig)
+        if code != 0:
+            bad_exit.append('signal %d -> exit %r' % (int(sig), code))
+        if re.search(r'CRITICAL|WARNING \*\*', err):
+            noisy.append(err[-600:])
+    ft.check(not bad_exit, 'serve did not exit 0 when the signal came right after "Listening on '
+             'port" (%d of 16 times; the signal handlers must be in place before the port is '
+             'announced): %s' % (len(bad_exit), bad_exit))
+    ft.check(not noisy, 'GLib criticals or warnings when serve stops on a signal (%d of 16 '
+             'stops):\n%s' % (len(noisy), noisy[0] if noisy else ''))
+    h = ft.FerryHome()
+    srv = ft.FerryServer(h).start()
+    time.sleep(1)
+    e = ft.echoscu(srv.port)
+    ft.check(e.returncode == 0, 'echo failed:\n' + e.stdout)
+    srv.stop()
+    ft.check(not re.search(r'CRITICAL|WARNING \*\*', srv.stderr_text()),
+             'GLib criticals or warnings when serve stops on SIGTERM:\n%s'
+             % srv.stderr_text()[-2000:])
 
     # Usage errors exit 2.
     u = ft.run([ft.ferry_cli(), 'serve', '--no-such-option'], timeout=30, env=home.env())
