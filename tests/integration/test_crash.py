@@ -31,6 +31,11 @@ def body():
     acked = set()
     kills_mid_store = 0
     for rnd_no in range(ROUNDS):
+        if rnd_no % 5 == 4:
+            # Now and then a kill during start-up itself (database open, spool sweep).
+            early = ft.FerryServer(home).start(wait=False)
+            time.sleep(rnd.uniform(0.0, 0.08))
+            early.kill9()
         srv = ft.FerryServer(home).start()
         # After every (re)start: consistent database, no orphan in the spool.
         if rnd_no > 0:

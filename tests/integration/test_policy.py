@@ -118,8 +118,24 @@ def body():
     ft.assert_archived(home2, [{'path': g, 'sop_instance_uid': uid2, 'patient_id': 'PID-POL2',
                                 'patient_name': 'POLICY^TWO'}], calling_ae='US_CART3')
     ft.check(len(rows) == 1, 'expected exactly one archived instance, found %d' % len(rows))
+    r = ft.ferry_cmd(home2, ['echo', '127.0.0.1', str(srv.port), '--aet', 'STRANGER',
+                             '--aec', 'FERRY'])
+    ft.check(r.returncode == 1 and CALLING_RE.search(r.stdout),
+             'ferry-cli echo --aet STRANGER: exit %d (expected 1) without the reason "calling AE '
+             'title not recognised":\n%s' % (r.returncode, r.stdout))
+    r = ft.ferry_cmd(home2, ['echo', '127.0.0.1', str(srv.port), '--aet', 'US_CART3',
+                             '--aec', 'FERRY'])
+    ft.check(r.returncode == 0, 'ferry-cli echo --aet US_CART3 exited %d:\n%s'
+             % (r.returncode, r.stdout))
     ft.check(srv.alive(), 'serve died:\n' + srv.output())
     srv.stop()
+
+    # Nothing listening: exit 1 and say why.
+    closed = ft.free_port()
+    r = ft.ferry_cmd(home2, ['echo', '127.0.0.1', str(closed)])
+    ft.check(r.returncode == 1 and re.search(r'refused', r.stdout, re.I),
+             'ferry-cli echo to a closed port: exit %d (expected 1) without saying the '
+             'connection was refused:\n%s' % (r.returncode, r.stdout))
 
 
 if __name__ == '__main__':
