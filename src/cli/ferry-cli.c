@@ -84,7 +84,8 @@ quit_cb (gpointer user_data)
   g_message ("Stopping: signal received");
   g_main_loop_quit (loop);
 
-  return G_SOURCE_REMOVE;
+  /* Kept until serve removes it, so a second signal during shutdown is absorbed too. */
+  return G_SOURCE_CONTINUE;
 }
 
 static int
@@ -120,6 +121,12 @@ run_serve (int    argc,
   if (ae_title != NULL && !ferry_ae_title_validate (ae_title, &error))
     return usage_error (context, error->message);
 
+  /* The handlers are in place before anything is announced: a supervisor may send SIGTERM the
+   * moment it reads the port, and that must still be a clean shutdown. */
+  loop = g_main_loop_new (NULL, FALSE);
+  sigint_id = g_unix_signal_add (SIGINT, quit_cb, loop);
+  sigterm_id = g_unix_signal_add (SIGTERM, quit_cb, loop);
+
   if (!ferry_dicom_init (&error))
     return fail (NULL, error);
 
@@ -146,9 +153,6 @@ run_serve (int    argc,
   g_print (_("Data directory: %s\n"), ferry_engine_get_paths (engine)->data_dir);
   fflush (stdout);
 
-  loop = g_main_loop_new (NULL, FALSE);
-  sigint_id = g_unix_signal_add (SIGINT, quit_cb, loop);
-  sigterm_id = g_unix_signal_add (SIGTERM, quit_cb, loop);
   g_main_loop_run (loop);
   g_source_remove (sigint_id);
   g_source_remove (sigterm_id);

@@ -2,11 +2,12 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * A few acceptor threads poll the one listening socket (non-blocking, so the one that loses a
- * race for a connection just polls again) and decide on each association request; every
- * accepted association runs on its own joinable thread. Reading an A-ASSOCIATE-RQ happens on
- * an acceptor, so with several of them a peer that connects and stays silent holds one acceptor
- * for at most first_pdu_timeout while the others keep taking associations. DCMTK's DcmSCPPool is not used: in
+ * One accept thread takes TCP connections itself and holds each one, without DCMTK, until its
+ * whole A-ASSOCIATE-RQ PDU has arrived (peeked, never consumed) or first_pdu_timeout passes.
+ * Only then does DCMTK see the connection, through dcmExternalSocketHandle, and read a PDU that
+ * is already in the kernel's buffer. So a peer that connects and stays silent, or trickles its
+ * request, never holds the loop: dozens of them wait side by side while real senders pass.
+ * Every accepted association runs on its own joinable thread. DCMTK's DcmSCPPool is not used: in
  * 3.6.7 it never joins finished workers, binds inside its loop, and turns "too busy" into a
  * permanent rejection.
  *
@@ -35,6 +36,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -47,9 +50,11 @@
 #define DEFAULT_IDLE_TIMEOUT       60
 /* How long one poll of the listening socket waits, which bounds how late stop() is noticed. */
 #define ACCEPT_POLL_SECONDS        1
-/* Acceptor threads: how many silent or slow association requests can be waited out at once
- * without delaying anybody else. */
-#define ACCEPTOR_THREADS           4
+/* Connections whose association request has not fully arrived yet; more are closed at once. */
+#define MAX_PENDING_CONNECTIONS    64
+/* An A-ASSOCIATE-RQ with 128 presentation contexts is about 16 KiB; anything far larger is not
+ * a modality asking to store images, and would not fit the socket buffer we wait on. */
+#define MAX_ASSOCIATE_RQ_LENGTH    (64 * 1024)
 /* Error Comment (0000,0902) is LO: at most 64 characters. */
 #define MAX_ERROR_COMMENT          64
 
@@ -74,7 +79,7 @@ struct _FerryDicomScp
   /* Owned */
   T_ASC_Network *net;
   guint16 port;
-  GThread *acceptors[ACCEPTOR_THREADS];
+  GThread *accept_thread;
   gint stop_requested;          /* atomic */
 
   GMutex stop_lock;             /* serialises start() and stop() */
@@ -817,8 +822,8 @@ handle_request (FerryDicomScp     *scp,
       break;
     }
 
-  /* Checked and counted at once: several acceptors decide concurrently. The count is given
-   * back if the association does not start after all. */
+  /* Checked and counted at once; the count is given back if the association does not start
+   * after all. */
   g_mutex_lock (&scp->lock);
   over_cap = scp->active >= scp->max_associations;
   if (!over_cap)
@@ -864,55 +869,209 @@ handle_request (FerryDicomScp     *scp,
     }
 }
 
+/* dcmExternalSocketHandle is one value for the whole process: whoever sets it holds this lock
+ * until DCMTK has read it (and while a listening network is created, which may look at it). */
+G_LOCK_DEFINE_STATIC (external_socket);
+
+typedef struct {
+  int    fd;
+  gint64 deadline;   /* monotonic µs */
+} Pending;
+
+typedef enum {
+  RQ_WAITING,        /* not all of it yet */
+  RQ_COMPLETE,       /* the whole PDU is in the socket buffer */
+  RQ_REFUSED,        /* closed, reset, or not an association request: drop it */
+} RqState;
+
+/* Peeks at the connection without consuming anything, so that DCMTK later reads the PDU from
+ * its first byte. */
+static RqState
+associate_rq_state (int fd)
+{
+  guint8 header[6];
+  ssize_t n = recv (fd, header, sizeof header, MSG_PEEK | MSG_DONTWAIT);
+  guint32 length;
+  int available = 0;
+
+  if (n == 0)
+    return RQ_REFUSED;
+  if (n < 0)
+    return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? RQ_WAITING : RQ_REFUSED;
+  /* PDU type 01H is A-ASSOCIATE-RQ (PS3.8 9.3.2). */
+  if (header[0] != 0x01)
+    return RQ_REFUSED;
+  if (n < (ssize_t) sizeof header)
+    return RQ_WAITING;
+
+  length = ((guint32) header[2] << 24) | ((guint32) header[3] << 16) |
+           ((guint32) header[4] << 8) | (guint32) header[5];
+  if (length > MAX_ASSOCIATE_RQ_LENGTH)
+    return RQ_REFUSED;
+  if (ioctl (fd, FIONREAD, &available) != 0)
+    return RQ_REFUSED;
+
+  return (guint64) available >= (guint64) length + sizeof header ? RQ_COMPLETE : RQ_WAITING;
+}
+
+/* Hands a connection whose A-ASSOCIATE-RQ is complete to DCMTK and decides on it. Takes @fd. */
+static void
+receive_association (FerryDicomScp *scp,
+                     int            fd)
+{
+  T_ASC_Association *assoc = NULL;
+  gboolean owned_by_dcmtk;
+  OFCondition cond;
+
+  G_LOCK (external_socket);
+  dcmExternalSocketHandle.set (fd);
+  try
+    {
+      cond = ASC_receiveAssociation (scp->net, &assoc, (long) scp->max_pdu, NULL, NULL, OFFalse,
+                                     DUL_NOBLOCK, (int) scp->first_pdu_timeout);
+    }
+  catch (...)
+    {
+      cond = EC_IllegalCall;
+    }
+  dcmExternalSocketHandle.set (-1);
+  G_UNLOCK (external_socket);
+
+  /* DCMTK keeps the socket once its association key holds the connection; before that (a
+   * transport error) the socket is still ours to close. */
+  owned_by_dcmtk = assoc != NULL && assoc->DULassociation != NULL;
+
+  if (cond.bad ())
+    {
+      g_autofree char *text = g_strdup (cond.text ());
+
+      g_strdelimit (text, "\r\n", ' ');
+      g_info ("An association request could not be read: %s", text);
+      if (assoc != NULL)
+        {
+          ASC_dropAssociation (assoc);
+          ASC_destroyAssociation (&assoc);
+        }
+      if (!owned_by_dcmtk)
+        close (fd);
+      return;
+    }
+
+  if (g_atomic_int_get (&scp->stop_requested))
+    {
+      reject (assoc, ASC_RESULT_REJECTEDTRANSIENT, ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
+              ASC_REASON_SP_PRES_TEMPORARYCONGESTION);
+      return;
+    }
+
+  handle_request (scp, assoc);
+}
+
+static void
+accept_connections (FerryDicomScp *scp,
+                    int            listen_fd,
+                    GArray        *pending)
+{
+  for (;;)
+    {
+      int fd = accept4 (listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+      if (fd < 0)
+        {
+          if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+          if (errno != EAGAIN && errno != EWOULDBLOCK)
+            g_info ("accept() failed: %s", g_strerror (errno));
+          return;
+        }
+
+      if (pending->len >= MAX_PENDING_CONNECTIONS)
+        {
+          g_info ("Closing a connection: %u others have not sent their association request yet",
+                  pending->len);
+          close (fd);
+          continue;
+        }
+
+      _ferry_dicom_set_nodelay (fd);
+
+      Pending p = { fd, g_get_monotonic_time () + (gint64) scp->first_pdu_timeout * G_TIME_SPAN_SECOND };
+      g_array_append_val (pending, p);
+    }
+}
+
 static gpointer
 accept_worker (gpointer data)
 {
   FerryDicomScp *scp = (FerryDicomScp *) data;
+  int listen_fd = DUL_networkSocket (scp->net->network);
+  g_autoptr(GArray) pending = g_array_new (FALSE, FALSE, sizeof (Pending));
+  g_autoptr(GArray) polled = g_array_new (FALSE, FALSE, sizeof (struct pollfd));
 
   while (!g_atomic_int_get (&scp->stop_requested))
     {
-      T_ASC_Association *assoc = NULL;
+      gint64 now = g_get_monotonic_time ();
+      int timeout_ms = ACCEPT_POLL_SECONDS * 1000;
+      int n;
 
       reap_finished (scp, FALSE);
 
-      try
+      g_array_set_size (polled, 0);
+      struct pollfd listen_poll = { listen_fd, POLLIN, 0 };
+      g_array_append_val (polled, listen_poll);
+      for (guint i = 0; i < pending->len; i++)
         {
-          OFCondition cond = ASC_receiveAssociation (scp->net, &assoc, (long) scp->max_pdu, NULL,
-                                                     NULL, OFFalse, DUL_NOBLOCK,
-                                                     ACCEPT_POLL_SECONDS);
+          const Pending *p = &g_array_index (pending, Pending, i);
+          struct pollfd pfd = { p->fd, POLLIN, 0 };
 
-          if (cond.bad ())
-            {
-              if (cond != DUL_NOASSOCIATIONREQUEST)
-                {
-                  g_autofree char *text = g_strdup (cond.text ());
-
-                  g_strdelimit (text, "\r\n", ' ');
-                  g_info ("An association request failed before it could be read: %s", text);
-                }
-              if (assoc != NULL)
-                {
-                  ASC_dropAssociation (assoc);
-                  ASC_destroyAssociation (&assoc);
-                }
-              continue;
-            }
-
-          if (g_atomic_int_get (&scp->stop_requested))
-            {
-              reject (assoc, ASC_RESULT_REJECTEDTRANSIENT,
-                      ASC_SOURCE_SERVICEPROVIDER_PRESENTATION_RELATED,
-                      ASC_REASON_SP_PRES_TEMPORARYCONGESTION);
-              break;
-            }
-
-          handle_request (scp, assoc);
+          g_array_append_val (polled, pfd);
+          timeout_ms = MIN (timeout_ms, (int) MAX (0, (p->deadline - now) / 1000 + 1));
         }
-      catch (...)
+
+      n = poll ((struct pollfd *) (gpointer) polled->data, polled->len, timeout_ms);
+      if (n < 0 && errno != EINTR)
         {
-          g_message ("Internal error while accepting an association");
+          g_info ("poll() failed: %s", g_strerror (errno));
+          g_usleep (100 * 1000);
+          continue;
         }
+
+      /* Pending connections first (walking backwards so removal keeps indices valid): the ones
+       * whose request is complete go to DCMTK; closed, foreign or late ones are dropped. */
+      now = g_get_monotonic_time ();
+      for (guint i = pending->len; i-- > 0;)
+        {
+          Pending p = g_array_index (pending, Pending, i);
+          short revents = g_array_index (polled, struct pollfd, i + 1).revents;
+          RqState state = RQ_WAITING;
+
+          if (revents != 0)
+            state = associate_rq_state (p.fd);
+
+          if (state == RQ_WAITING && now < p.deadline)
+            continue;
+
+          g_array_remove_index (pending, i);
+
+          if (state == RQ_COMPLETE)
+            receive_association (scp, p.fd);
+          else
+            {
+              if (state == RQ_WAITING)
+                g_info ("Closing a connection that sent no association request within %u s",
+                        scp->first_pdu_timeout);
+              else
+                g_info ("Closing a connection that did not ask for a DICOM association");
+              close (p.fd);
+            }
+        }
+
+      if (g_array_index (polled, struct pollfd, 0).revents & POLLIN)
+        accept_connections (scp, listen_fd, pending);
     }
+
+  for (guint i = 0; i < pending->len; i++)
+    close (g_array_index (pending, Pending, i).fd);
 
   return NULL;
 }
@@ -974,8 +1133,10 @@ ferry_dicom_scp_new (const FerryDicomScpOptions *options,
   dcmSocketReceiveTimeout.set ((Sint32) scp->first_pdu_timeout);
   dcmSocketSendTimeout.set ((Sint32) scp->first_pdu_timeout);
 
+  G_LOCK (external_socket);
   OFCondition cond = ASC_initializeNetwork (NET_ACCEPTOR, options->port,
                                             (int) scp->first_pdu_timeout, &scp->net);
+  G_UNLOCK (external_socket);
   if (cond.bad ())
     {
       g_autofree char *text = g_ascii_strdown (cond.text () ? cond.text () : "", -1);
@@ -1000,8 +1161,8 @@ ferry_dicom_scp_new (const FerryDicomScpOptions *options,
     socklen_t length = sizeof address;
 
     _ferry_dicom_set_nodelay (fd);
-    /* Several acceptors wait on this socket; the ones that lose the race for a connection must
-     * get EAGAIN from accept(), not block in it. Accepted sockets do not inherit the flag. */
+    /* The accept loop drains the backlog until EAGAIN. Accepted sockets do not inherit the
+     * flag, so DCMTK still gets blocking sockets. */
     if (fd >= 0)
       fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) | O_NONBLOCK);
     if (fd >= 0 && getsockname (fd, (struct sockaddr *) &address, &length) == 0 &&
@@ -1104,18 +1265,9 @@ ferry_dicom_scp_start (FerryDicomScp *scp,
   if (scp->started)
     return TRUE;
 
-  for (guint i = 0; i < ACCEPTOR_THREADS; i++)
-    {
-      scp->acceptors[i] = g_thread_try_new ("ferry-dicom-accept", accept_worker, scp, error);
-      if (scp->acceptors[i] == NULL)
-        {
-          g_atomic_int_set (&scp->stop_requested, 1);
-          for (guint j = 0; j < i; j++)
-            g_thread_join (g_steal_pointer (&scp->acceptors[j]));
-          scp->stopped = TRUE;
-          return FALSE;
-        }
-    }
+  scp->accept_thread = g_thread_try_new ("ferry-dicom-accept", accept_worker, scp, error);
+  if (scp->accept_thread == NULL)
+    return FALSE;
 
   scp->started = TRUE;
   return TRUE;
@@ -1134,9 +1286,8 @@ stop_locked (FerryDicomScp *scp,
   scp->stopped = TRUE;
 
   g_atomic_int_set (&scp->stop_requested, 1);
-  for (guint i = 0; i < ACCEPTOR_THREADS; i++)
-    if (scp->acceptors[i] != NULL)
-      g_thread_join (g_steal_pointer (&scp->acceptors[i]));
+  if (scp->accept_thread != NULL)
+    g_thread_join (g_steal_pointer (&scp->accept_thread));
 
   /* No new association can start now. Give the running ones their grace period. */
   deadline = g_get_monotonic_time () + (gint64) grace_seconds * G_TIME_SPAN_SECOND;
