@@ -10,7 +10,6 @@ Every test script calls ferrytest.main(body). Exit codes follow meson's 'exitcod
 """
 
 import atexit
-import datetime
 import hashlib
 import json
 import os
@@ -188,7 +187,8 @@ def run(argv, timeout=120, env=None, check_rc=None, input=None):
     assert isinstance(argv, (list, tuple)), 'argv must be a list'
     proc = _register(subprocess.Popen(list(argv), stdout=subprocess.PIPE,
                                       stderr=subprocess.STDOUT, cwd=scratch_cwd(),
-                                      stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                                      stdin=(subprocess.PIPE if input is not None
+                                             else subprocess.DEVNULL),
                                       env=env if env is not None else tool_env()))
     try:
         out, _ = proc.communicate(input=input, timeout=timeout)
@@ -650,7 +650,8 @@ class RawAssociation:
                 while uoff + 4 <= len(payload):
                     st, _, sl = struct.unpack_from('>BBH', payload, uoff)
                     if st == 0x51:
-                        self.peer_max_pdu = struct.unpack_from('>I', payload, uoff + 4)[0] or (1 << 30)
+                        mx = struct.unpack_from('>I', payload, uoff + 4)[0]
+                        self.peer_max_pdu = mx or (1 << 30)
                     uoff += 4 + sl
             off += 4 + ilen
 
@@ -764,7 +765,6 @@ NAME_ASCII = 'DOE^JOHN'
 
 
 def _base_dataset(sop_class, patient, study, series, modality, number):
-    import pydicom
     from pydicom.dataset import Dataset, FileMetaDataset
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
@@ -1005,7 +1005,6 @@ def big_multiframe(path, megabytes=200, rows=600, cols=800):
     """A US multi-frame of about `megabytes` MB (RGB, uncompressed), written without holding
     all frames in memory twice."""
     import numpy as np
-    from pydicom.dataset import Dataset
     frame_bytes = rows * cols * 3
     frames = max(1, (megabytes * 1000 * 1000) // frame_bytes)
     study = {'uid': new_uid(), 'date': '20240317', 'accession': 'ACCBIG', 'description': 'big'}
@@ -1163,9 +1162,11 @@ def assert_archived(home, manifest, calling_ae=None, compare=True, allow_duplica
             problems.append('%s: archive file %s missing' % (uid, full))
             continue
         if r['sha256'] != sha256_file(full):
-            problems.append('%s: sha256 in DB %s != file %s' % (uid, r['sha256'], sha256_file(full)))
+            problems.append('%s: sha256 in DB %s != file %s'
+                            % (uid, r['sha256'], sha256_file(full)))
         if r['size'] != os.path.getsize(full):
-            problems.append('%s: size in DB %s != file %d' % (uid, r['size'], os.path.getsize(full)))
+            problems.append('%s: size in DB %s != file %d'
+                            % (uid, r['size'], os.path.getsize(full)))
         for key in ('patient_id', 'patient_name', 'study_instance_uid', 'series_instance_uid',
                     'modality', 'sop_class_uid'):
             if key in m and r.get(key) != m[key]:

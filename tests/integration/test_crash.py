@@ -8,7 +8,6 @@ PRAGMA integrity_check is ok after every restart and archive/.spool holds no orp
 
 import os
 import random
-import signal
 import time
 
 import ferrytest as ft

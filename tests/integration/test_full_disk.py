@@ -8,7 +8,6 @@ stays up. Second case: a disk reserve larger than the free space refuses everyth
 import atexit
 import os
 import subprocess
-import sys
 
 import ferrytest as ft
 

@@ -21,21 +21,8 @@ def expect_rejected(r, reason_re, what):
              % (what, reason_re.pattern, r.stdout))
 
 
-def raw_rejection(port, called, calling):
-    try:
-        a = ft.RawAssociation(port, called=called, calling=calling,
-                              contexts=[(1, ft.VERIFICATION, [ft.IMPLICIT_LE])])
-    except ft.RawAssociationError:
-        pass
-    else:
-        a.release()
-        return None
-    return a_rejection_of(port, called, calling)
-
-
 def a_rejection_of(port, called, calling):
     import socket
-    import struct
     s = socket.create_connection(('127.0.0.1', port), timeout=10)
     try:
         s.sendall(ft.associate_rq_pdu(called, calling, [(1, ft.VERIFICATION, [ft.IMPLICIT_LE])]))
