@@ -537,6 +537,8 @@ run_association (Association *a,
   if (cond.bad ())
     {
       *error_message = g_strdup_printf ("could not acknowledge the association (%s)", cond.text ());
+      /* Without an abort, dropping would wait for a peer that may never close. */
+      ASC_abortAssociation (assoc);
       return;
     }
 
@@ -822,6 +824,18 @@ handle_request (FerryDicomScp     *scp,
       break;
     }
 
+  negotiate_contexts (assoc->params);
+
+  /* Nothing Ferry offers was asked for (or nothing was proposed at all): an association with no
+   * accepted context can carry no message, and DCMTK cannot even acknowledge it. */
+  if (ASC_countAcceptedPresentationContexts (assoc->params) == 0)
+    {
+      g_info ("Association from %s rejected: no acceptable presentation context", peer);
+      reject (assoc, ASC_RESULT_REJECTEDPERMANENT, ASC_SOURCE_SERVICEUSER,
+              ASC_REASON_SU_NOREASON);
+      return;
+    }
+
   /* Checked and counted at once; the count is given back if the association does not start
    * after all. */
   g_mutex_lock (&scp->lock);
@@ -838,8 +852,6 @@ handle_request (FerryDicomScp     *scp,
               ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED);
       return;
     }
-
-  negotiate_contexts (assoc->params);
 
   a = g_new0 (Association, 1);
   a->scp = scp;
