@@ -291,12 +291,14 @@ ferry_archive_check_space (FerryArchive  *archive,
     return set_errno_error (error, errno, _("check the free space of"), archive->root);
 
   available = (guint64) st.f_bavail * (guint64) st.f_frsize;
-  if (available < size || available - size < archive->reserve_bytes)
+  guint64 reserve = __atomic_load_n (&archive->reserve_bytes, __ATOMIC_RELAXED);
+
+  if (available < size || available - size < reserve)
     {
       g_set_error (error, FERRY_ARCHIVE_ERROR, FERRY_ARCHIVE_ERROR_NO_SPACE,
                    _("The archive disk has %llu MB free, below the reserve of %llu MB"),
                    (unsigned long long) (available / MIB),
-                   (unsigned long long) (archive->reserve_bytes / MIB));
+                   (unsigned long long) (reserve / MIB));
       return FALSE;
     }
 
@@ -309,6 +311,22 @@ uid_folder (const char *sop_instance_uid)
   g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, sop_instance_uid, -1);
 
   return g_strndup (hash, FOLDER_HEX);
+}
+
+/**
+ * ferry_archive_set_reserve:
+ * @archive: the archive
+ * @reserve_bytes: free space that objects may never use
+ *
+ * Changes the reserve for the objects that come next; any thread.
+ */
+void
+ferry_archive_set_reserve (FerryArchive *archive,
+                           guint64       reserve_bytes)
+{
+  g_return_if_fail (archive != NULL);
+
+  __atomic_store_n (&archive->reserve_bytes, reserve_bytes, __ATOMIC_RELAXED);
 }
 
 /**

@@ -37,6 +37,10 @@ const char   *ferry_archive_get_root            (FerryArchive  *archive);
 const char   *ferry_archive_get_spool_dir       (FerryArchive  *archive);
 guint         ferry_archive_get_swept_count     (FerryArchive  *archive);
 
+/* Takes effect for the next object; any thread. */
+void          ferry_archive_set_reserve         (FerryArchive  *archive,
+                                                 guint64        reserve_bytes);
+
 /* FERRY_ARCHIVE_ERROR_NO_SPACE when storing @size more bytes would go below the reserve. */
 gboolean      ferry_archive_check_space         (FerryArchive  *archive,
                                                  guint64        size,

@@ -47,6 +47,11 @@ struct _FerryEngine
   GMutex         receiver_lock;
   FerryReceiver *receiver;
 
+  /* Applying configuration is serialised: a worker compares against what the previous apply
+   * put in force, never against self->config, which the main thread replaces. */
+  GMutex         apply_lock;
+  FerryConfig   *applied;
+
   int                port_override;
   guint              receiver_port;
   FerryReceiverState receiver_state;
@@ -364,6 +369,7 @@ ensure_studies_loading (FerryEngine *self)
 
 typedef struct {
   FerryConfig   *config;
+  gboolean       save;            /* FALSE when config.json is where it came from */
   FerryReceiver *old_receiver;    /* to stop and free on the worker */
   gboolean       restarted;
   gboolean       receiver_failed;
@@ -393,18 +399,21 @@ receiver_settings_changed (const FerryConfig *a,
          a->timeout_seconds != b->timeout_seconds;
 }
 
-/* Saves and, when needed, rebinds. Runs on a worker (or the CLI's only thread). */
+/* Saves and, when needed, rebinds, compared with @current (what is in force). */
 static gboolean
-apply_config_in_worker (FerryEngine  *self,
-                        ApplyData    *apply,
-                        GError      **error)
+apply_receiver_config (FerryEngine        *self,
+                       const FerryConfig  *current,
+                       ApplyData          *apply,
+                       GError            **error)
 {
   g_autoptr(FerryConfig) effective = NULL;
-  const FerryConfig *current = self->config;
   FerryReceiver *receiver;
 
-  if (!ferry_config_save (apply->config, self->paths->config_file, error))
+  if (apply->save && !ferry_config_save (apply->config, self->paths->config_file, error))
     return FALSE;
+
+  if (self->archive != NULL)
+    ferry_archive_set_reserve (self->archive, apply->config->disk_reserve_bytes);
 
   g_mutex_lock (&self->receiver_lock);
   receiver = self->receiver;
@@ -479,6 +488,25 @@ apply_config_in_worker (FerryEngine  *self,
   return TRUE;
 }
 
+/* Saves and, when needed, rebinds. Runs on a worker (or the CLI's only thread). */
+static gboolean
+apply_config_in_worker (FerryEngine  *self,
+                        ApplyData    *apply,
+                        GError      **error)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->apply_lock);
+  gboolean ret;
+
+  ret = apply_receiver_config (self, self->applied, apply, error);
+  if (ret)
+    {
+      ferry_config_free (self->applied);
+      self->applied = ferry_config_copy (apply->config);
+    }
+
+  return ret;
+}
+
 /* Main thread: the new configuration is in force. */
 static void
 apply_config_done (FerryEngine *self,
@@ -544,12 +572,13 @@ ferry_engine_validate_config (FerryEngine        *self,
   return ferry_config_validate (config, error);
 }
 
-void
-ferry_engine_apply_config_async (FerryEngine         *self,
-                                 const FerryConfig   *config,
-                                 GCancellable        *cancellable,
-                                 GAsyncReadyCallback  callback,
-                                 gpointer             user_data)
+static void
+apply_config_start (FerryEngine         *self,
+                    const FerryConfig   *config,
+                    gboolean             save,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
 {
   g_autoptr(GTask) outer = NULL;
   g_autoptr(GTask) inner = NULL;
@@ -570,10 +599,24 @@ ferry_engine_apply_config_async (FerryEngine         *self,
 
   apply = g_new0 (ApplyData, 1);
   apply->config = ferry_config_copy (config);
+  apply->save = save;
 
   inner = g_task_new (self, NULL, apply_config_cb, g_steal_pointer (&outer));
   g_task_set_task_data (inner, apply, apply_data_free);
   g_task_run_in_thread (inner, apply_config_worker);
+}
+
+void
+ferry_engine_apply_config_async (FerryEngine         *self,
+                                 const FerryConfig   *config,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_return_if_fail (FERRY_IS_ENGINE (self));
+  g_return_if_fail (config != NULL);
+
+  apply_config_start (self, config, TRUE, cancellable, callback, user_data);
 }
 
 gboolean
@@ -603,6 +646,7 @@ ferry_engine_apply_config_sync (FerryEngine        *self,
 
   apply = g_new0 (ApplyData, 1);
   apply->config = ferry_config_copy (config);
+  apply->save = TRUE;
   ret = apply_config_in_worker (self, apply, error);
   if (ret)
     apply_config_done (self, apply);
@@ -652,7 +696,7 @@ reload_config_cb (GObject      *object,
     return;
 
   g_message ("Configuration file changed; applying it");
-  ferry_engine_apply_config_async (self, config, self->cancellable, NULL, NULL);
+  apply_config_start (self, config, FALSE, self->cancellable, NULL, NULL);
 }
 
 static void
@@ -692,6 +736,7 @@ ferry_engine_new (const char  *home,
   self->config = ferry_config_load (self->paths->config_file, error);
   if (self->config == NULL)
     return NULL;
+  self->applied = ferry_config_copy (self->config);
 
   self->db = ferry_database_open (self->paths->database_file, error);
   if (self->db == NULL)
@@ -1080,6 +1125,8 @@ ferry_engine_finalize (GObject *object)
   g_free (self->receiver_error);
   g_free (self->ae_title_override);
   g_mutex_clear (&self->receiver_lock);
+  g_clear_pointer (&self->applied, ferry_config_free);
+  g_mutex_clear (&self->apply_lock);
 
   G_OBJECT_CLASS (ferry_engine_parent_class)->finalize (object);
 }
@@ -1164,4 +1211,5 @@ ferry_engine_init (FerryEngine *self)
   self->port_override = -1;
   self->receiver_state = FERRY_RECEIVER_STOPPED;
   g_mutex_init (&self->receiver_lock);
+  g_mutex_init (&self->apply_lock);
 }
