@@ -26,6 +26,10 @@ struct _FerryWindow
   /* Owned */
   FerryEngine          *engine;
 
+  /* Borrowed: the toast that reports refused images while it is shown */
+  AdwToast             *refusal_toast;
+  guint                 refusals;
+
   /* Template children */
   AdwToastOverlay      *toast_overlay;
   GtkStack             *main_stack;
@@ -129,6 +133,8 @@ ferry_window_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), FERRY_TYPE_WINDOW);
 
+  if (self->engine != NULL)
+    g_signal_handlers_disconnect_by_data (self->engine, self);
   g_clear_object (&self->engine);
 
   G_OBJECT_CLASS (ferry_window_parent_class)->dispose (object);
@@ -251,6 +257,47 @@ ferry_window_get_engine (FerryWindow *self)
   return self->engine;
 }
 
+static void
+refusal_toast_dismissed_cb (AdwToast    *toast,
+                            FerryWindow *self)
+{
+  if (self->refusal_toast == toast)
+    {
+      self->refusal_toast = NULL;
+      self->refusals = 0;
+    }
+}
+
+/* A refused image is something the operator at the modality will see fail too; say why here,
+ * where the admin is looking. A burst of refusals (a full disk) updates one toast instead of
+ * queueing hundreds. */
+static void
+store_failed_cb (FerryEngine *engine,
+                 const char  *calling_ae,
+                 const char  *message,
+                 FerryWindow *self)
+{
+  self->refusals++;
+
+  if (self->refusal_toast != NULL)
+    {
+      g_autofree char *title =
+        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u refusal; latest: %s",
+                                      "%u refusals; latest: %s", self->refusals),
+                         self->refusals, message);
+
+      adw_toast_set_title (self->refusal_toast, title);
+      return;
+    }
+
+  self->refusal_toast = adw_toast_new (message);
+  adw_toast_set_priority (self->refusal_toast, ADW_TOAST_PRIORITY_HIGH);
+  adw_toast_set_timeout (self->refusal_toast, 10);
+  g_signal_connect_object (self->refusal_toast, "dismissed",
+                           G_CALLBACK (refusal_toast_dismissed_cb), self, 0);
+  adw_toast_overlay_add_toast (self->toast_overlay, self->refusal_toast);
+}
+
 void
 ferry_window_set_engine (FerryWindow *self,
                          FerryEngine *engine)
@@ -258,8 +305,14 @@ ferry_window_set_engine (FerryWindow *self,
   g_return_if_fail (FERRY_IS_WINDOW (self));
   g_return_if_fail (!engine || FERRY_IS_ENGINE (engine));
 
-  if (!g_set_object (&self->engine, engine))
+  if (self->engine == engine)
     return;
+
+  if (self->engine != NULL)
+    g_signal_handlers_disconnect_by_data (self->engine, self);
+  g_set_object (&self->engine, engine);
+  if (engine != NULL)
+    g_signal_connect (engine, "store-failed", G_CALLBACK (store_failed_cb), self);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", engine != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-page", engine != NULL);

@@ -84,7 +84,7 @@ on_association_cb (const FerryDicomAssociationInfo *info,
       if (self->callbacks.store_failed != NULL)
         {
           g_autofree char *message =
-            g_strdup_printf (_("Refused a connection from unknown device %s (%s): add it under Devices or allow unknown devices"),
+            g_strdup_printf (_("Refused a connection from unknown device %s (%s): add it to the devices in config.json, or allow unknown devices in Settings"),
                              info->calling_ae, info->peer_address);
           self->callbacks.store_failed (info->calling_ae, message, self->user_data);
         }
