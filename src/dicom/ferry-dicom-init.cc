@@ -88,7 +88,9 @@ protected:
     else
       level_name = "trace";
 
-    glib_level = level >= dcmtk::log4cplus::WARN_LOG_LEVEL ? G_LOG_LEVEL_MESSAGE : G_LOG_LEVEL_INFO;
+    /* DCMTK warns about things Ferry does on purpose (reading a file only up to its pixel data
+     * warns once per received object), so its warnings stay at info; its errors are messages. */
+    glib_level = level >= dcmtk::log4cplus::ERROR_LOG_LEVEL ? G_LOG_LEVEL_MESSAGE : G_LOG_LEVEL_INFO;
 
     g_log_structured (DCMTK_LOG_DOMAIN, glib_level,
                       "FERRY_DCMTK_LEVEL", level_name,

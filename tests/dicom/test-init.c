@@ -265,8 +265,9 @@ test_read_attributes (void)
   g_assert_null (a.accession_number);
   g_assert_null (a.study_date);
 
-  /* Stopping before the pixel data makes DCMTK say so; it reaches GLib at message level with
-   * its own level as a field, never as a warning (the tests run with fatal warnings). */
+  /* Stopping before the pixel data makes DCMTK warn; Ferry does it on purpose for every object,
+   * so the warning reaches GLib at info level with DCMTK's own level as a field, never as a
+   * GLib warning (the tests run with fatal warnings). */
   g_mutex_lock (&captured_lock);
   after = captured->len;
   for (guint i = before; i < after; i++)
@@ -278,7 +279,7 @@ test_read_attributes (void)
       if (strstr (c->message, "PixelData") != NULL)
         {
           g_assert_cmpstr (c->dcmtk_level, ==, "warn");
-          g_assert_cmpint (c->level, ==, G_LOG_LEVEL_MESSAGE);
+          g_assert_cmpint (c->level, ==, G_LOG_LEVEL_INFO);
           routed = TRUE;
         }
     }
