@@ -4,20 +4,28 @@
  */
 
 #define G_LOG_DOMAIN "ferry-receiver"
+#define _GNU_SOURCE  /* sync_file_range */
 
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n-lib.h>
 
 #include "ferry-charset.h"
 #include "ferry-dicom.h"
 #include "ferry-receiver.h"
 
+/* Stores of one SOP Instance UID are serialised from the archive commit to the database
+ * commit (or rollback): otherwise a rollback could take back a file that another association,
+ * storing the same object at the same moment, has just been acknowledged for. */
+#define UID_LOCK_STRIPES 64
+
 struct _FerryReceiver
 {
   /* Owned */
   FerryDicomScp *scp;
+  GMutex         uid_locks[UID_LOCK_STRIPES];
   GMutex         config_lock;
   FerryConfig   *config;      /* guarded by config_lock; replaced, never modified */
 
@@ -195,6 +203,12 @@ on_store_cb (const FerryDicomStoreRequest  *request,
   const FerryDevice *device;
   FerryInsertOutcome outcome;
   gboolean created = FALSE;
+  GMutex *uid_lock;
+
+  /* Start writing the object to disk now, so that the pre-scan, the parse and the hash below
+   * overlap with the device; the fsync in the archive then mostly waits for what has begun. */
+  if (request->write_errno == 0)
+    sync_file_range (request->spool_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 
   if (request->write_errno != 0)
     {
@@ -227,13 +241,20 @@ on_store_cb (const FerryDicomStoreRequest  *request,
     return refuse (self, request, FERRY_DICOM_STATUS_CANNOT_UNDERSTAND, error_comment,
                    "Study or Series Instance UID is missing");
 
+  device = ferry_config_find_device (config, request->calling_ae, request->peer_address);
+  record = build_record (&attrs, request, device != NULL ? device->character_set : NULL);
+
+  uid_lock = &self->uid_locks[g_str_hash (request->sop_instance_uid) % UID_LOCK_STRIPES];
+  g_mutex_lock (uid_lock);
+
   if (!ferry_archive_commit_spool_full (self->archive, request->spool_fd, request->spool_path,
                                         request->size, request->sop_instance_uid,
                                         &relative_path, &sha256, &created, &error))
-    return refuse (self, request, FERRY_DICOM_STATUS_OUT_OF_RESOURCES, error_comment, error->message);
+    {
+      g_mutex_unlock (uid_lock);
+      return refuse (self, request, FERRY_DICOM_STATUS_OUT_OF_RESOURCES, error_comment, error->message);
+    }
 
-  device = ferry_config_find_device (config, request->calling_ae, request->peer_address);
-  record = build_record (&attrs, request, device != NULL ? device->character_set : NULL);
   record->file_path = g_strdup (relative_path);
   record->sha256 = g_strdup (sha256);
 
@@ -246,8 +267,11 @@ on_store_cb (const FerryDicomStoreRequest  *request,
       if (created && !ferry_archive_remove (self->archive, relative_path, &remove_error))
         g_message ("Could not take back %s: %s", relative_path, remove_error->message);
 
+      g_mutex_unlock (uid_lock);
       return refuse (self, request, FERRY_DICOM_STATUS_OUT_OF_RESOURCES, error_comment, error->message);
     }
+
+  g_mutex_unlock (uid_lock);
 
   if (outcome == FERRY_INSERT_NEW_VERSION)
     g_message ("%s from %s has the SOP Instance UID of an archived object but different content; both are kept",
@@ -291,6 +315,8 @@ ferry_receiver_new (const FerryConfig            *config,
 
   self = g_new0 (FerryReceiver, 1);
   g_mutex_init (&self->config_lock);
+  for (guint i = 0; i < UID_LOCK_STRIPES; i++)
+    g_mutex_init (&self->uid_locks[i]);
   self->config = ferry_config_copy (config);
   self->archive = archive;
   self->db = db;
@@ -372,5 +398,7 @@ ferry_receiver_free (FerryReceiver *self)
     }
   g_clear_pointer (&self->config, ferry_config_free);
   g_mutex_clear (&self->config_lock);
+  for (guint i = 0; i < UID_LOCK_STRIPES; i++)
+    g_mutex_clear (&self->uid_locks[i]);
   g_free (self);
 }
