@@ -128,7 +128,10 @@ sweep_dir (FerryArchive *self,
 }
 
 /* Removes what a killed process left: everything in the spool, and temporary names in the
- * archive folders. Files with final names are kept: they were complete before they were named. */
+ * archive root. Files with final names are kept: they were complete before they were named.
+ * Nothing ever writes a temporary name inside a hash folder (files arrive there by link or
+ * rename from the spool), so the folders are not walked: start-up stays independent of how
+ * many objects the archive holds. */
 static void
 sweep (FerryArchive *self)
 {
@@ -143,20 +146,14 @@ sweep (FerryArchive *self)
 
   while ((name = g_dir_read_name (dir)) != NULL)
     {
-      g_autofree char *child = g_build_filename (self->root, name, NULL);
+      g_autofree char *child = NULL;
 
-      if (strcmp (name, SPOOL_NAME) == 0)
+      if (!is_temporary_name (name))
         continue;
 
-      if (is_temporary_name (name) && !g_file_test (child, G_FILE_TEST_IS_DIR))
-        {
-          if (g_unlink (child) == 0)
-            self->swept_count++;
-        }
-      else if (is_hex (name, FOLDER_HEX))
-        {
-          sweep_dir (self, child, FALSE);
-        }
+      child = g_build_filename (self->root, name, NULL);
+      if (!g_file_test (child, G_FILE_TEST_IS_DIR) && g_unlink (child) == 0)
+        self->swept_count++;
     }
 
   /* The caller reports the count (ferry_archive_get_swept_count()). */
@@ -524,7 +521,10 @@ ferry_archive_commit_spool_full (FerryArchive  *archive,
   else if (errno != EEXIST)
     return set_errno_error (error, errno, _("create the folder"), folder_path);
 
-  /* The new folder's entry in the root must be durable before a file inside it counts. */
+  /* The new folder's entry in the root must be durable before a file inside it counts. A
+   * folder that already existed may have been made a moment ago by another thread that has not
+   * finished its fsync yet; callers storing the same UID concurrently are serialised by the
+   * receiver, so only a new folder needs it. */
   if (new_folder && !fsync_dir (archive->root, error))
     return FALSE;
 

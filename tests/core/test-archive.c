@@ -299,7 +299,7 @@ test_sweep (Fixture       *fixture,
   g_autofree char *sha256 = NULL;
   g_autofree char *kept_path = NULL;
   g_autofree char *folder = NULL;
-  g_autofree char *orphan_in_folder = NULL;
+  g_autofree char *stranger_in_folder = NULL;
   g_autofree char *orphan_in_root = NULL;
   g_autofree char *orphan_spool = NULL;
   g_autofree char *orphan_spool_2 = NULL;
@@ -310,16 +310,17 @@ test_sweep (Fixture       *fixture,
   g_assert_no_error (error);
   g_assert_cmpuint (ferry_archive_get_swept_count (fixture->archive), ==, 0);
 
-  /* What a process killed in the middle of receiving leaves behind. */
+  /* What a process killed in the middle of receiving leaves behind. Hash folders are not
+   * walked at start-up (nothing writes temporary names there), so a stray file in one stays. */
   kept_path = ferry_archive_dup_path (fixture->archive, kept);
   folder = g_path_get_dirname (kept_path);
-  orphan_in_folder = g_build_filename (folder, "abc.tmp-123", NULL);
+  stranger_in_folder = g_build_filename (folder, "abc.tmp-123", NULL);
   orphan_in_root = g_build_filename (fixture->root, "x.tmp-9", NULL);
   orphan_spool = g_build_filename (ferry_archive_get_spool_dir (fixture->archive), "incoming-1",
                                    NULL);
   orphan_spool_2 = g_build_filename (ferry_archive_get_spool_dir (fixture->archive), "partial",
                                      NULL);
-  g_assert_true (g_file_set_contents (orphan_in_folder, "half", -1, NULL));
+  g_assert_true (g_file_set_contents (stranger_in_folder, "half", -1, NULL));
   g_assert_true (g_file_set_contents (orphan_in_root, "half", -1, NULL));
   g_assert_true (g_file_set_contents (orphan_spool, "half", -1, NULL));
   g_assert_true (g_file_set_contents (orphan_spool_2, "", -1, NULL));
@@ -328,8 +329,9 @@ test_sweep (Fixture       *fixture,
   fixture->archive = ferry_archive_open (fixture->root, 0, &error);
   g_assert_no_error (error);
 
-  g_assert_cmpuint (ferry_archive_get_swept_count (fixture->archive), ==, 4);
-  g_assert_false (g_file_test (orphan_in_folder, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (ferry_archive_get_swept_count (fixture->archive), ==, 3);
+  g_assert_true (g_file_test (stranger_in_folder, G_FILE_TEST_EXISTS));
+  g_unlink (stranger_in_folder);
   g_assert_false (g_file_test (orphan_in_root, G_FILE_TEST_EXISTS));
   g_assert_false (g_file_test (orphan_spool, G_FILE_TEST_EXISTS));
   g_assert_false (g_file_test (orphan_spool_2, G_FILE_TEST_EXISTS));
