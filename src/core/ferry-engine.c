@@ -58,7 +58,9 @@ struct _FerryEngine
   guint              config_generation;
   guint              studies_loaded : 1;
   guint              studies_loading : 1;
-  guint              started : 1;
+  /* Written on the main thread and read by apply workers, both under apply_lock; a field of its
+   * own, not a bit beside the main-thread-only flags. */
+  gboolean           started;
 };
 
 G_DEFINE_FINAL_TYPE (FerryEngine, ferry_engine, G_TYPE_OBJECT)
@@ -212,6 +214,22 @@ store_failed_main_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* Always through the main context, never inline: g_main_context_invoke() would run the
+ * callback on the association thread whenever nobody owns the context (before the CLI's loop
+ * runs, during a stop). */
+static void
+post_to_main (FerryEngine *self,
+              GSourceFunc  func,
+              Handoff     *handoff)
+{
+  g_autoptr(GSource) source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT_IDLE);
+  g_source_set_callback (source, func, handoff, handoff_free);
+  g_source_set_static_name (source, "[ferry] engine handoff");
+  g_source_attach (source, self->main_context);
+}
+
 static void
 receiver_instance_stored_cb (FerryStudyRecord *study,
                              const char       *sop_instance_uid,
@@ -223,8 +241,7 @@ receiver_instance_stored_cb (FerryStudyRecord *study,
   handoff->engine = g_object_ref (self);
   handoff->study = study;
   handoff->sop_instance_uid = g_strdup (sop_instance_uid);
-  g_main_context_invoke_full (self->main_context, G_PRIORITY_DEFAULT_IDLE,
-                              instance_stored_main_cb, handoff, handoff_free);
+  post_to_main (self, instance_stored_main_cb, handoff);
 }
 
 static void
@@ -238,8 +255,7 @@ receiver_store_failed_cb (const char *calling_ae,
   handoff->engine = g_object_ref (self);
   handoff->calling_ae = g_strdup (calling_ae);
   handoff->message = g_strdup (message);
-  g_main_context_invoke_full (self->main_context, G_PRIORITY_DEFAULT_IDLE,
-                              store_failed_main_cb, handoff, handoff_free);
+  post_to_main (self, store_failed_main_cb, handoff);
 }
 
 static const FerryReceiverCallbacks receiver_callbacks = {
@@ -774,7 +790,9 @@ ferry_engine_start (FerryEngine  *self,
     g_message ("Removed %u unfinished files left by an earlier run",
                ferry_archive_get_swept_count (self->archive));
 
+  g_mutex_lock (&self->apply_lock);
   self->started = TRUE;
+  g_mutex_unlock (&self->apply_lock);
 
   receiver = open_receiver (self, self->config, effective_port (self, self->config), &receiver_error);
   if (receiver == NULL)
@@ -812,10 +830,14 @@ ferry_engine_stop (FerryEngine *self)
       g_clear_object (&self->config_monitor);
     }
 
+  /* An apply in flight finishes first (it may be binding a receiver that uses the archive);
+   * once started is FALSE, none that follows touches the receiver or the archive. */
+  g_mutex_lock (&self->apply_lock);
+  self->started = FALSE;
   close_receiver (self);
   g_clear_pointer (&self->archive, ferry_archive_close);
+  g_mutex_unlock (&self->apply_lock);
   g_clear_pointer (&self->lock, ferry_lock_release);
-  self->started = FALSE;
 
   set_receiver_state (self, FERRY_RECEIVER_STOPPED, 0, NULL);
 }
