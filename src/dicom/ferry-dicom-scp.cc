@@ -630,6 +630,8 @@ association_worker (gpointer data)
     }
 
   g_mutex_lock (&scp->lock);
+  if (a->fd >= 0)
+    close (a->fd);
   a->fd = -1;
   g_mutex_unlock (&scp->lock);
 
@@ -856,7 +858,9 @@ handle_request (FerryDicomScp     *scp,
   a = g_new0 (Association, 1);
   a->scp = scp;
   a->assoc = assoc;
-  a->fd = fd;
+  /* A duplicate of our own, only for stop() to shut down: DCMTK closes its descriptor when the
+   * association ends, and that number may belong to another connection a moment later. */
+  a->fd = fcntl (fd, F_DUPFD_CLOEXEC, 0);
   a->calling_ae = g_strdup (calling);
   a->called_ae = g_strdup (called);
   a->peer_address = g_strdup (peer);
@@ -888,7 +892,12 @@ G_LOCK_DEFINE_STATIC (external_socket);
 typedef struct {
   int    fd;
   gint64 deadline;   /* monotonic µs */
+  gboolean partial;  /* part of the request is there: poll() would report it readable again
+                      * at once, so it is re-checked on a short timer instead */
 } Pending;
+
+/* How often a connection with a partial association request is looked at again. */
+#define PARTIAL_RECHECK_MS 20
 
 typedef enum {
   RQ_WAITING,        /* not all of it yet */
@@ -1007,7 +1016,8 @@ accept_connections (FerryDicomScp *scp,
 
       _ferry_dicom_set_nodelay (fd);
 
-      Pending p = { fd, g_get_monotonic_time () + (gint64) scp->first_pdu_timeout * G_TIME_SPAN_SECOND };
+      Pending p = { fd, g_get_monotonic_time () + (gint64) scp->first_pdu_timeout * G_TIME_SPAN_SECOND,
+                    FALSE };
       g_array_append_val (pending, p);
     }
 }
@@ -1034,10 +1044,13 @@ accept_worker (gpointer data)
       for (guint i = 0; i < pending->len; i++)
         {
           const Pending *p = &g_array_index (pending, Pending, i);
-          struct pollfd pfd = { p->fd, POLLIN, 0 };
+          /* Without POLLIN, poll() still reports a hang-up or an error. */
+          struct pollfd pfd = { p->fd, (short) (p->partial ? 0 : POLLIN), 0 };
 
           g_array_append_val (polled, pfd);
           timeout_ms = MIN (timeout_ms, (int) MAX (0, (p->deadline - now) / 1000 + 1));
+          if (p->partial)
+            timeout_ms = MIN (timeout_ms, PARTIAL_RECHECK_MS);
         }
 
       n = poll ((struct pollfd *) (gpointer) polled->data, polled->len, timeout_ms);
@@ -1057,11 +1070,16 @@ accept_worker (gpointer data)
           short revents = g_array_index (polled, struct pollfd, i + 1).revents;
           RqState state = RQ_WAITING;
 
-          if (revents != 0)
+          if (revents != 0 || p.partial)
             state = associate_rq_state (p.fd);
 
           if (state == RQ_WAITING && now < p.deadline)
-            continue;
+            {
+              /* Bytes are waiting unread (or poll() would not have said so): look again on the
+               * timer rather than spin on a readable socket. */
+              g_array_index (pending, Pending, i).partial = TRUE;
+              continue;
+            }
 
           g_array_remove_index (pending, i);
 
