@@ -277,6 +277,10 @@ store_failed_cb (FerryEngine *engine,
                  const char  *message,
                  FerryWindow *self)
 {
+  /* Toast titles are Pango markup in libadwaita 1.2, and the message carries the calling AE
+   * title, which the peer chose. */
+  g_autofree char *escaped = g_markup_escape_text (message, -1);
+
   self->refusals++;
 
   if (self->refusal_toast != NULL)
@@ -284,13 +288,13 @@ store_failed_cb (FerryEngine *engine,
       g_autofree char *title =
         g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u refusal; latest: %s",
                                       "%u refusals; latest: %s", self->refusals),
-                         self->refusals, message);
+                         self->refusals, escaped);
 
       adw_toast_set_title (self->refusal_toast, title);
       return;
     }
 
-  self->refusal_toast = adw_toast_new (message);
+  self->refusal_toast = adw_toast_new (escaped);
   adw_toast_set_priority (self->refusal_toast, ADW_TOAST_PRIORITY_HIGH);
   adw_toast_set_timeout (self->refusal_toast, 10);
   g_signal_connect_object (self->refusal_toast, "dismissed",

@@ -65,12 +65,15 @@ show_toast (FerrySettingsPage *self,
             const char        *title)
 {
   GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+  g_autofree char *escaped = NULL;
   AdwToast *toast;
 
   if (overlay == NULL)
     return;
 
-  toast = adw_toast_new (title);
+  /* A toast title is Pango markup in libadwaita 1.2; error texts may hold '<' or '&'. */
+  escaped = g_markup_escape_text (title, -1);
+  toast = adw_toast_new (escaped);
   adw_toast_set_timeout (toast, 5);
   adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), toast);
 }
