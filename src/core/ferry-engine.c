@@ -38,6 +38,7 @@ struct _FerryEngine
   FerryLock     *lock;
   GListStore    *studies;
   GHashTable    *study_by_uid;        /* study UID → FerryStudy (borrowed from the store) */
+  GHashTable    *dirty_studies;       /* study UIDs to read again (a set) */
   GFileMonitor  *config_monitor;
   GCancellable  *cancellable;
   char          *receiver_error;
@@ -58,6 +59,7 @@ struct _FerryEngine
   guint              config_generation;
   guint              studies_loaded : 1;
   guint              studies_loading : 1;
+  guint              refreshing : 1;
   /* Written on the main thread and read by apply workers, both under apply_lock; a field of its
    * own, not a bit beside the main-thread-only flags. */
   gboolean           started;
@@ -82,6 +84,7 @@ enum {
 
 enum {
   INSTANCE_STORED,
+  STUDY_CHANGED,
   STORE_FAILED,
   N_SIGNALS
 };
@@ -148,7 +151,7 @@ effective_port (FerryEngine       *self,
 
 typedef struct {
   FerryEngine      *engine;
-  FerryStudyRecord *study;
+  char             *study_instance_uid;
   char             *sop_instance_uid;
   char             *calling_ae;
   char             *message;
@@ -160,7 +163,7 @@ handoff_free (gpointer data)
   Handoff *handoff = data;
 
   g_clear_object (&handoff->engine);
-  g_clear_pointer (&handoff->study, ferry_study_record_free);
+  g_free (handoff->study_instance_uid);
   g_free (handoff->sop_instance_uid);
   g_free (handoff->calling_ae);
   g_free (handoff->message);
@@ -187,19 +190,99 @@ upsert_study (FerryEngine            *self,
   return study;
 }
 
+static void refresh_studies (FerryEngine *self);
+
+/* Reads the studies that changed, off the main thread and off the C-STORE's path. */
+static void
+refresh_studies_worker (GTask        *task,
+                        gpointer      source_object,
+                        gpointer      task_data,
+                        GCancellable *cancellable)
+{
+  FerryEngine *self = source_object;
+  GPtrArray *uids = task_data;
+  GPtrArray *records = g_ptr_array_new_with_free_func ((GDestroyNotify) ferry_study_record_free);
+
+  for (guint i = 0; i < uids->len; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      FerryStudyRecord *record = ferry_database_get_study (self->db, g_ptr_array_index (uids, i), &error);
+
+      if (record != NULL)
+        g_ptr_array_add (records, record);
+      else
+        g_message ("Could not read a changed study back: %s", error->message);
+    }
+
+  g_task_return_pointer (task, records, (GDestroyNotify) g_ptr_array_unref);
+}
+
+static void
+refresh_studies_cb (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  FerryEngine *self = FERRY_ENGINE (object);
+  g_autoptr(GPtrArray) records = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  self->refreshing = FALSE;
+  if (records == NULL)
+    return;
+
+  for (guint i = 0; i < records->len; i++)
+    {
+      FerryStudy *study = upsert_study (self, g_ptr_array_index (records, i));
+
+      g_signal_emit (self, signals[STUDY_CHANGED], 0, study);
+    }
+
+  /* What changed while this read ran. */
+  refresh_studies (self);
+}
+
+/* One read at a time, for every study touched since the last one: a cart sending 500 images
+ * costs a handful of queries, not 500. */
+static void
+refresh_studies (FerryEngine *self)
+{
+  g_autoptr(GTask) task = NULL;
+  GPtrArray *uids;
+  GHashTableIter iter;
+  gpointer key;
+
+  if (self->refreshing || g_hash_table_size (self->dirty_studies) == 0)
+    return;
+
+  uids = g_ptr_array_new_with_free_func (g_free);
+  g_hash_table_iter_init (&iter, self->dirty_studies);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      g_ptr_array_add (uids, key);
+      g_hash_table_iter_steal (&iter);
+    }
+
+  self->refreshing = TRUE;
+  task = g_task_new (self, self->cancellable, refresh_studies_cb, NULL);
+  g_task_set_source_tag (task, refresh_studies);
+  g_task_set_task_data (task, uids, (GDestroyNotify) g_ptr_array_unref);
+  g_task_run_in_thread (task, refresh_studies_worker);
+}
+
 static gboolean
 instance_stored_main_cb (gpointer data)
 {
   Handoff *handoff = data;
   FerryEngine *self = handoff->engine;
-  FerryStudy *study;
+
+  g_signal_emit (self, signals[INSTANCE_STORED], 0, handoff->study_instance_uid,
+                 handoff->sop_instance_uid);
 
   /* Nobody has asked for the list (ferry-cli serve): keep no objects for it. */
   if (!self->studies_loaded && !self->studies_loading)
     return G_SOURCE_REMOVE;
 
-  study = upsert_study (self, handoff->study);
-  g_signal_emit (self, signals[INSTANCE_STORED], 0, study, handoff->sop_instance_uid);
+  g_hash_table_add (self->dirty_studies, g_strdup (handoff->study_instance_uid));
+  refresh_studies (self);
 
   return G_SOURCE_REMOVE;
 }
@@ -231,15 +314,15 @@ post_to_main (FerryEngine *self,
 }
 
 static void
-receiver_instance_stored_cb (FerryStudyRecord *study,
-                             const char       *sop_instance_uid,
-                             gpointer          user_data)
+receiver_instance_stored_cb (const char *study_instance_uid,
+                             const char *sop_instance_uid,
+                             gpointer    user_data)
 {
   FerryEngine *self = user_data;
   Handoff *handoff = g_new0 (Handoff, 1);
 
   handoff->engine = g_object_ref (self);
-  handoff->study = study;
+  handoff->study_instance_uid = g_strdup (study_instance_uid);
   handoff->sop_instance_uid = g_strdup (sop_instance_uid);
   post_to_main (self, instance_stored_main_cb, handoff);
 }
@@ -1141,6 +1224,7 @@ ferry_engine_finalize (GObject *object)
   g_clear_pointer (&self->config, ferry_config_free);
   g_clear_pointer (&self->paths, ferry_paths_free);
   g_clear_pointer (&self->study_by_uid, g_hash_table_unref);
+  g_clear_pointer (&self->dirty_studies, g_hash_table_unref);
   g_clear_object (&self->studies);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->main_context, g_main_context_unref);
@@ -1217,7 +1301,10 @@ ferry_engine_class_init (FerryEngineClass *klass)
 
   signals[INSTANCE_STORED] =
     g_signal_new ("instance-stored", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, FERRY_TYPE_STUDY, G_TYPE_STRING);
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  signals[STUDY_CHANGED] =
+    g_signal_new ("study-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, FERRY_TYPE_STUDY);
   signals[STORE_FAILED] =
     g_signal_new ("store-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
@@ -1229,6 +1316,7 @@ ferry_engine_init (FerryEngine *self)
   self->main_context = g_main_context_ref_thread_default ();
   self->studies = g_list_store_new (FERRY_TYPE_STUDY);
   self->study_by_uid = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->dirty_studies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->cancellable = g_cancellable_new ();
   self->port_override = -1;
   self->receiver_state = FERRY_RECEIVER_STOPPED;

@@ -142,8 +142,10 @@ gboolean            ferry_engine_echo_finish          (FerryEngine   *self,
  * "receiver-error" (string), "studies-loaded" (boolean), "config-generation" (guint, bumped
  * on every applied configuration).
  * Signals:
- *   "instance-stored" (FerryStudy *study, const char *sop_instance_uid): after an object was
- *     archived and indexed, on the main thread.
+ *   "instance-stored" (const char *study_instance_uid, const char *sop_instance_uid): after
+ *     an object was archived and indexed, on the main thread.
+ *   "study-changed" (FerryStudy *study): a study in the list was added or updated; reads are
+ *     coalesced in a worker, so a burst of images gives a few of these.
  *   "store-failed" (const char *calling_ae, const char *message): an object was refused.
  *
  * When the receiver starts listening the engine logs, at message level,

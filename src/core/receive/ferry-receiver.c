@@ -196,7 +196,6 @@ on_store_cb (const FerryDicomStoreRequest  *request,
   g_auto(FerryDicomPrescanResult) prescan = { 0 };
   g_auto(FerryDicomAttributes) attrs = { 0 };
   g_autoptr(FerryInstanceRecord) record = NULL;
-  g_autoptr(FerryStudyRecord) study = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *relative_path = NULL;
   g_autofree char *sha256 = NULL;
@@ -281,18 +280,8 @@ on_store_cb (const FerryDicomStoreRequest  *request,
           request->sop_instance_uid, request->calling_ae, request->size);
 
   if (self->callbacks.instance_stored != NULL)
-    {
-      g_autoptr(GError) study_error = NULL;
-
-      /* Indexing trouble after the commit never fails the C-STORE: the object is safe. */
-      study = ferry_database_get_study (self->db, record->study_instance_uid, &study_error);
-      if (study != NULL)
-        self->callbacks.instance_stored (g_steal_pointer (&study), request->sop_instance_uid,
-                                         self->user_data);
-      else
-        g_message ("Could not read back study of %s: %s", request->sop_instance_uid,
-                   study_error->message);
-    }
+    self->callbacks.instance_stored (record->study_instance_uid, request->sop_instance_uid,
+                                     self->user_data);
 
   return FERRY_DICOM_STATUS_SUCCESS;
 }

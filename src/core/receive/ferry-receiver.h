@@ -20,9 +20,9 @@ G_BEGIN_DECLS
 typedef struct _FerryReceiver FerryReceiver;
 
 typedef struct {
-  /* Called on an association thread after an instance was archived and indexed. Takes
-   * ownership of @study. */
-  void (*instance_stored) (FerryStudyRecord *study,
+  /* Called on an association thread after an instance was archived and indexed, before the
+   * response goes out: it must only hand the UIDs on, never read the database. */
+  void (*instance_stored) (const char       *study_instance_uid,
                            const char       *sop_instance_uid,
                            gpointer          user_data);
   /* Called on an association thread when an object or association was refused. */
