@@ -160,26 +160,39 @@ build_record (const FerryDicomAttributes   *attrs,
   return record;
 }
 
+/* What the sending device is told, in the default repertoire of Error Comment (at most 64
+ * characters), whatever the language of the window: the detail goes to the log and the window. */
+static const char *
+error_comment_for (guint16 status)
+{
+  switch (status)
+    {
+    case FERRY_DICOM_STATUS_OUT_OF_RESOURCES:
+      return "Archive cannot take the object now; send it again later";
+    case FERRY_DICOM_STATUS_DATASET_MISMATCH:
+      return "Data set does not match the SOP Class/Instance of the request";
+    case FERRY_DICOM_STATUS_CANNOT_UNDERSTAND:
+    default:
+      return "Data set is not valid DICOM; it was not stored";
+    }
+}
+
 static guint16
 refuse (FerryReceiver                *self,
         const FerryDicomStoreRequest *request,
         guint16                       status,
         char                        **error_comment,
-        const char                   *message)
+        const char                   *detail)
 {
   g_message ("Refused %s from %s with status 0x%04X: %s",
-             request->sop_instance_uid, request->calling_ae, status, message);
+             request->sop_instance_uid, request->calling_ae, status, detail);
 
-  /* Error Comment is at most 64 characters of the default repertoire. */
-  *error_comment = g_strndup (message, 64);
-  for (char *p = *error_comment; *p != '\0'; p++)
-    if ((guchar) *p < 0x20 || (guchar) *p > 0x7E || *p == '\\')
-      *p = ' ';
+  *error_comment = g_strdup (error_comment_for (status));
 
   if (self->callbacks.store_failed != NULL)
     {
       g_autofree char *user_message =
-        g_strdup_printf (_("An image from %s was refused: %s"), request->calling_ae, message);
+        g_strdup_printf (_("An image from %s was refused: %s"), request->calling_ae, detail);
       self->callbacks.store_failed (request->calling_ae, user_message, self->user_data);
     }
 
@@ -211,7 +224,7 @@ on_store_cb (const FerryDicomStoreRequest  *request,
 
   if (request->write_errno != 0)
     {
-      g_autofree char *message = g_strdup_printf ("cannot write to the archive: %s",
+      g_autofree char *message = g_strdup_printf (_("it could not be written to the archive (%s)"),
                                                   g_strerror (request->write_errno));
       return refuse (self, request, FERRY_DICOM_STATUS_OUT_OF_RESOURCES, error_comment, message);
     }
@@ -224,21 +237,29 @@ on_store_cb (const FerryDicomStoreRequest  *request,
   /* A bounded structural walk before any full parse: DCMTK 3.6.7 overflows its stack on
    * thousands of nested sequences. */
   if (!ferry_dicom_prescan_file (request->spool_path, NULL, &prescan, &error))
-    return refuse (self, request, FERRY_DICOM_STATUS_CANNOT_UNDERSTAND, error_comment, error->message);
+    {
+      g_autofree char *message = g_strdup_printf (_("its structure is not valid DICOM (%s)"),
+                                                  error->message);
+      return refuse (self, request, FERRY_DICOM_STATUS_CANNOT_UNDERSTAND, error_comment, message);
+    }
 
   if (g_strcmp0 (prescan.sop_instance_uid, request->sop_instance_uid) != 0)
     return refuse (self, request, FERRY_DICOM_STATUS_DATASET_MISMATCH, error_comment,
-                   "SOP Instance UID of the data set differs from the request");
+                   _("the SOP Instance UID in the image differs from the one the device announced"));
   if (g_strcmp0 (prescan.sop_class_uid, request->sop_class_uid) != 0)
     return refuse (self, request, FERRY_DICOM_STATUS_DATASET_MISMATCH, error_comment,
-                   "SOP Class UID of the data set differs from the request");
+                   _("the SOP Class UID in the image differs from the one the device announced"));
 
   if (!ferry_dicom_read_attributes (request->spool_path, &attrs, &error))
-    return refuse (self, request, FERRY_DICOM_STATUS_CANNOT_UNDERSTAND, error_comment, error->message);
+    {
+      g_autofree char *message = g_strdup_printf (_("it could not be read as DICOM (%s)"),
+                                                  error->message);
+      return refuse (self, request, FERRY_DICOM_STATUS_CANNOT_UNDERSTAND, error_comment, message);
+    }
 
   if (attrs.study_instance_uid == NULL || attrs.series_instance_uid == NULL)
     return refuse (self, request, FERRY_DICOM_STATUS_CANNOT_UNDERSTAND, error_comment,
-                   "Study or Series Instance UID is missing");
+                   _("its Study or Series Instance UID is missing"));
 
   device = ferry_config_find_device (config, request->calling_ae, request->peer_address);
   record = build_record (&attrs, request, device != NULL ? device->character_set : NULL);

@@ -508,8 +508,7 @@ apply_action (GtkWidget  *widget,
 
   self->receiver_changed = g_strcmp0 (config->receiver_ae_title, current->receiver_ae_title) != 0
                            || config->port != current->port
-                           || config->max_associations != current->max_associations
-                           || config->accept_unknown_devices != current->accept_unknown_devices;
+                           || config->max_associations != current->max_associations;
   self->applying = TRUE;
   ferry_settings_page_revalidate (self);
 
