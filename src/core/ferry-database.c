@@ -194,8 +194,23 @@ static const char * const statement_sql[N_STMTS] = {
     "SELECT count (*) FROM instances",
 };
 
+/* One instance waiting to be committed. Lives on the stack of the thread that inserts it. */
+typedef struct {
+  const FerryInstanceRecord *record;
+  FerryInsertOutcome         outcome;
+  GError                    *error;
+  gboolean                   done;
+} PendingInsert;
+
 struct _FerryDatabase {
   GMutex        mutex;
+
+  /* Group commit: instances that arrive while a commit is being made to disk wait here and go
+   * into the next transaction together, so that concurrent associations share one WAL sync. */
+  GMutex        queue_lock;
+  GCond         queue_done;
+  GPtrArray    *queue;          /* of PendingInsert*, guarded by queue_lock */
+  gboolean      committing;     /* guarded by queue_lock */
 
   /* Owned */
   sqlite3      *db;
@@ -460,6 +475,9 @@ ferry_database_open (const char  *path,
 
   self = g_new0 (FerryDatabase, 1);
   g_mutex_init (&self->mutex);
+  g_mutex_init (&self->queue_lock);
+  g_cond_init (&self->queue_done);
+  self->queue = g_ptr_array_new ();
   self->path = g_strdup (path);
 
   rc = sqlite3_open_v2 (path, &self->db,
@@ -514,6 +532,9 @@ ferry_database_close (FerryDatabase *db)
     }
 
   g_mutex_clear (&db->mutex);
+  g_mutex_clear (&db->queue_lock);
+  g_cond_clear (&db->queue_done);
+  g_clear_pointer (&db->queue, g_ptr_array_unref);
   g_free (db->path);
   g_free (db);
 }
@@ -726,6 +747,65 @@ insert_instance_locked (FerryDatabase              *self,
   return TRUE;
 }
 
+/* One transaction for every queued instance, each inside a savepoint so that a row that fails
+ * (bad input) takes only itself back. A failed commit fails them all: none is durable. */
+static void
+commit_batch (FerryDatabase *db,
+              GPtrArray     *batch)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&db->mutex);
+  g_autoptr(GError) error = NULL;
+  sqlite3_stmt *stmt;
+
+  if (!(stmt = statement (db, STMT_BEGIN_IMMEDIATE, &error)) ||
+      !step_done (db, stmt, _("start a transaction"), &error))
+    goto fail_all;
+
+  for (guint i = 0; i < batch->len; i++)
+    {
+      PendingInsert *p = g_ptr_array_index (batch, i);
+
+      if (!exec_sql (db, "SAVEPOINT ferry_instance", _("start a transaction"), &error))
+        goto fail_all;
+
+      if (insert_instance_locked (db, p->record, &p->outcome, &p->error))
+        {
+          if (!exec_sql (db, "RELEASE ferry_instance", _("commit the instance"), &error))
+            goto fail_all;
+          continue;
+        }
+
+      /* After SQLITE_FULL or an I/O error SQLite may have ended the transaction itself. */
+      if (sqlite3_get_autocommit (db->db))
+        {
+          error = g_error_copy (p->error);
+          goto fail_all;
+        }
+      if (!exec_sql (db, "ROLLBACK TO ferry_instance", _("commit the instance"), &error) ||
+          !exec_sql (db, "RELEASE ferry_instance", _("commit the instance"), &error))
+        goto fail_all;
+    }
+
+  if (!(stmt = statement (db, STMT_COMMIT, &error)) ||
+      !step_done (db, stmt, _("commit the instance"), &error))
+    goto fail_all;
+
+  for (guint i = 0; i < batch->len; i++)
+    ((PendingInsert *) g_ptr_array_index (batch, i))->done = TRUE;
+  return;
+
+fail_all:
+  rollback (db);
+  for (guint i = 0; i < batch->len; i++)
+    {
+      PendingInsert *p = g_ptr_array_index (batch, i);
+
+      if (p->error == NULL)
+        p->error = g_error_copy (error);
+      p->done = TRUE;
+    }
+}
+
 /**
  * ferry_database_insert_instance:
  * @db: a database
@@ -748,9 +828,7 @@ ferry_database_insert_instance (FerryDatabase              *db,
                                 FerryInsertOutcome         *outcome,
                                 GError                    **error)
 {
-  g_autoptr(GMutexLocker) locker = NULL;
-  FerryInsertOutcome result = FERRY_INSERT_NEW;
-  sqlite3_stmt *stmt;
+  PendingInsert pending = { 0 };
 
   g_return_val_if_fail (db != NULL, FALSE);
   g_return_val_if_fail (record != NULL, FALSE);
@@ -773,27 +851,43 @@ ferry_database_insert_instance (FerryDatabase              *db,
       return FALSE;
     }
 
-  locker = g_mutex_locker_new (&db->mutex);
+  pending.record = record;
+  pending.outcome = FERRY_INSERT_NEW;
 
-  if (!(stmt = statement (db, STMT_BEGIN_IMMEDIATE, error)) ||
-      !step_done (db, stmt, _("start a transaction"), error))
-    return FALSE;
-
-  if (!insert_instance_locked (db, record, &result, error))
+  g_mutex_lock (&db->queue_lock);
+  g_ptr_array_add (db->queue, &pending);
+  while (!pending.done)
     {
-      rollback (db);
-      return FALSE;
+      g_autoptr(GPtrArray) batch = NULL;
+
+      if (db->committing)
+        {
+          g_cond_wait (&db->queue_done, &db->queue_lock);
+          continue;
+        }
+
+      /* Nobody is committing: this thread commits everything queued, its own row included. */
+      db->committing = TRUE;
+      batch = g_steal_pointer (&db->queue);
+      db->queue = g_ptr_array_new ();
+      g_mutex_unlock (&db->queue_lock);
+
+      commit_batch (db, batch);
+
+      g_mutex_lock (&db->queue_lock);
+      db->committing = FALSE;
+      g_cond_broadcast (&db->queue_done);
     }
+  g_mutex_unlock (&db->queue_lock);
 
-  if (!(stmt = statement (db, STMT_COMMIT, error)) ||
-      !step_done (db, stmt, _("commit the instance"), error))
+  if (pending.error != NULL)
     {
-      rollback (db);
+      g_propagate_error (error, pending.error);
       return FALSE;
     }
 
   if (outcome != NULL)
-    *outcome = result;
+    *outcome = pending.outcome;
   return TRUE;
 }
 

@@ -506,6 +506,77 @@ test_threads (void)
   g_assert_cmpuint (count, ==, 100);
 }
 
+typedef struct {
+  FerryDatabase *db;
+  const char    *taken_path;
+  guint          refused;
+} ClashData;
+
+/* Rows that fail (a file path already taken) while other threads insert: with group commit they
+ * share transactions with good rows, and must take back only themselves. */
+static gpointer
+clash_worker (gpointer user_data)
+{
+  ClashData *data = user_data;
+
+  for (guint i = 0; i < 25; i++)
+    {
+      g_autofree char *sop = g_strdup_printf ("1.2.3.909.%u", i);
+      g_autofree char *pid = g_strdup_printf ("CLASH-%u", i);
+      g_autoptr(FerryInstanceRecord) record = make_record (STUDY_B, "1.2.3.909", sop, sop, "US",
+                                                           5000 + i);
+      g_autoptr(GError) error = NULL;
+
+      g_free (record->file_path);
+      record->file_path = g_strdup (data->taken_path);
+      g_free (record->patient_id);
+      record->patient_id = g_strdup (pid);
+      if (!ferry_database_insert_instance (data->db, record, NULL, &error))
+        data->refused++;
+    }
+
+  return NULL;
+}
+
+static void
+test_group_commit_isolation (void)
+{
+  g_autoptr(FerryDatabase) db = open_database ();
+  g_autoptr(FerryInstanceRecord) first = make_record (STUDY_A, "1.2.3.101", "1.2.3.101.99.1", "x",
+                                                      "US", 900);
+  ThreadData data[4];
+  GThread *threads[4];
+  ClashData clash = { 0 };
+  GThread *clash_thread;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *report = NULL;
+  guint64 count = 0;
+
+  insert (db, first);
+  clash.db = db;
+  clash.taken_path = first->file_path;
+
+  clash_thread = g_thread_new ("clash", clash_worker, &clash);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    {
+      data[i].db = db;
+      data[i].thread = i;
+      threads[i] = g_thread_new ("insert", insert_worker, &data[i]);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+  g_thread_join (clash_thread);
+
+  g_assert_cmpuint (clash.refused, ==, 25);
+  g_assert_true (ferry_database_count_instances (db, &count, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count, ==, 101);
+  g_assert_cmpint (query_integer ("SELECT count (*) FROM patients WHERE patient_id LIKE 'CLASH-%'"), ==, 0);
+  g_assert_cmpint (query_integer ("SELECT count (*) FROM series WHERE series_instance_uid = '1.2.3.909'"), ==, 0);
+  report = ferry_database_integrity_check (db);
+  g_assert_cmpstr (report, ==, "ok");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -524,6 +595,7 @@ main (int   argc,
   g_test_add_func ("/ferry/core/database/missing-uids", test_missing_uids);
   g_test_add_func ("/ferry/core/database/integrity-check", test_integrity_check);
   g_test_add_func ("/ferry/core/database/threads", test_threads);
+  g_test_add_func ("/ferry/core/database/group-commit-isolation", test_group_commit_isolation);
 
   return g_test_run ();
 }
