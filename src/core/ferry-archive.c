@@ -492,6 +492,12 @@ ferry_archive_commit_spool_full (FerryArchive  *archive,
   g_return_val_if_fail (sha256 != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  /* Hash first: the pages are in memory whether or not they have reached the disk, and the
+   * device can go on writing them meanwhile, so the fsync below waits less. */
+  hash = hash_fd (spool_fd, spool_path, error);
+  if (hash == NULL)
+    return FALSE;
+
   if (fsync (spool_fd) != 0)
     return set_errno_error (error, errno, _("fsync"), spool_path);
 
@@ -506,10 +512,6 @@ ferry_archive_commit_spool_full (FerryArchive  *archive,
                    (unsigned long long) expected_size);
       return FALSE;
     }
-
-  hash = hash_fd (spool_fd, spool_path, error);
-  if (hash == NULL)
-    return FALSE;
 
   folder = uid_folder (sop_instance_uid);
   folder_path = g_build_filename (archive->root, folder, NULL);
