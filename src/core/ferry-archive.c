@@ -311,6 +311,42 @@ uid_folder (const char *sop_instance_uid)
 }
 
 /**
+ * ferry_archive_prepare_folder:
+ * @archive: the archive
+ * @sop_instance_uid: the UID whose folder to create
+ * @error: return location for a #GError
+ *
+ * Creates the hash folder for @sop_instance_uid and fsyncs the archive root, so that the
+ * commit that follows needs no flush of the root. Callers storing the same UID concurrently
+ * must be serialised (the receiver is), like for ferry_archive_commit_spool_full().
+ *
+ * Returns: %TRUE when the folder exists and its entry is durable
+ */
+gboolean
+ferry_archive_prepare_folder (FerryArchive  *archive,
+                              const char    *sop_instance_uid,
+                              GError       **error)
+{
+  g_autofree char *folder = NULL;
+  g_autofree char *folder_path = NULL;
+
+  g_return_val_if_fail (archive != NULL, FALSE);
+  g_return_val_if_fail (sop_instance_uid != NULL, FALSE);
+
+  folder = uid_folder (sop_instance_uid);
+  folder_path = g_build_filename (archive->root, folder, NULL);
+
+  if (mkdir (folder_path, 0700) != 0)
+    {
+      if (errno == EEXIST)
+        return TRUE;
+      return set_errno_error (error, errno, _("create the folder"), folder_path);
+    }
+
+  return fsync_dir (archive->root, error);
+}
+
+/**
  * ferry_archive_set_reserve:
  * @archive: the archive
  * @reserve_bytes: free space that objects may never use

@@ -46,6 +46,13 @@ gboolean      ferry_archive_check_space         (FerryArchive  *archive,
                                                  guint64        size,
                                                  GError       **error);
 
+/* Creates the folder that objects with @sop_instance_uid go into and makes its entry durable,
+ * ahead of the object (the UID is known before the bytes arrive). Optional: committing creates
+ * the folder too. Any thread. */
+gboolean      ferry_archive_prepare_folder      (FerryArchive  *archive,
+                                                 const char    *sop_instance_uid,
+                                                 GError       **error);
+
 /* The archive-relative name: "<first 32 hex of sha256(uid)>/<sha256 hex of content>". */
 char         *ferry_archive_name_for            (const char    *sop_instance_uid,
                                                  const char    *content_sha256) G_GNUC_WARN_UNUSED_RESULT;
