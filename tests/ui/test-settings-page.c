@@ -16,6 +16,7 @@
 
 #include "ferry-dicom.h"
 #include "ferry-engine.h"
+#include "ferry-ui-test.h"
 #include "ferry-settings-page.h"
 
 typedef struct
@@ -29,22 +30,7 @@ static gpointer
 child (Fixture    *fixture,
        const char *name)
 {
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (fixture->page),
-                                                   FERRY_TYPE_SETTINGS_PAGE, name);
-
-  g_assert_nonnull (object);
-
-  return object;
-}
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-
-  return G_SOURCE_REMOVE;
+  return ferry_ui_test_child (GTK_WIDGET (fixture->page), FERRY_TYPE_SETTINGS_PAGE, name);
 }
 
 /* Runs the main loop until @condition holds or @timeout_ms pass. */
@@ -53,16 +39,7 @@ wait_until (gboolean (*condition) (Fixture *fixture),
             Fixture   *fixture,
             guint      timeout_ms)
 {
-  gboolean timed_out = FALSE;
-  guint source = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
-
-  while (!condition (fixture) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!timed_out)
-    g_source_remove (source);
-
-  return condition (fixture);
+  return ferry_ui_test_wait_until ((gboolean (*) (gpointer)) condition, fixture, timeout_ms);
 }
 
 static guint16

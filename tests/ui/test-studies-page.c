@@ -14,6 +14,7 @@
 
 #include "ferry-dicom.h"
 #include "ferry-engine.h"
+#include "ferry-ui-test.h"
 #include "ferry-studies-page.h"
 
 typedef struct
@@ -29,39 +30,16 @@ static gpointer
 child (Fixture    *fixture,
        const char *name)
 {
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (fixture->page),
-                                                   FERRY_TYPE_STUDIES_PAGE, name);
-
-  g_assert_nonnull (object);
-
-  return object;
+  return ferry_ui_test_child (GTK_WIDGET (fixture->page), FERRY_TYPE_STUDIES_PAGE, name);
 }
 
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-
-  return G_SOURCE_REMOVE;
-}
-
+/* Runs the main loop until @condition holds or @timeout_ms pass. */
 static gboolean
 wait_until (gboolean (*condition) (Fixture *fixture),
             Fixture   *fixture,
             guint      timeout_ms)
 {
-  gboolean timed_out = FALSE;
-  guint source = g_timeout_add (timeout_ms, timeout_cb, &timed_out);
-
-  while (!condition (fixture) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-
-  if (!timed_out)
-    g_source_remove (source);
-
-  return condition (fixture);
+  return ferry_ui_test_wait_until ((gboolean (*) (gpointer)) condition, fixture, timeout_ms);
 }
 
 /* A minimal DICOM Part 10 file (Ultrasound Image, explicit VR little endian, 8×8 pixels),
