@@ -17,6 +17,20 @@ ferry_ui_test_child (GtkWidget  *widget,
   return object;
 }
 
+GtkWindow *
+ferry_ui_test_present (GtkWidget *page,
+                       int        width,
+                       int        height)
+{
+  GtkWindow *window = GTK_WINDOW (gtk_window_new ());
+
+  gtk_window_set_default_size (window, width, height);
+  gtk_window_set_child (window, page);
+  gtk_window_present (window);
+
+  return window;
+}
+
 static gboolean
 timeout_cb (gpointer user_data)
 {

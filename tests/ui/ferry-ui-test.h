@@ -20,4 +20,9 @@ gboolean ferry_ui_test_wait_until (gboolean   (*condition) (gpointer data),
                                    gpointer      data,
                                    guint         timeout_ms);
 
+/* A window of @width × @height showing @page, presented. */
+GtkWindow *ferry_ui_test_present  (GtkWidget   *page,
+                                   int          width,
+                                   int          height);
+
 G_END_DECLS

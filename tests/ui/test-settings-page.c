@@ -94,10 +94,7 @@ fixture_set_up (Fixture       *fixture,
   fixture->page = g_object_new (FERRY_TYPE_SETTINGS_PAGE,
                                 "engine", fixture->engine,
                                 NULL);
-  fixture->window = GTK_WINDOW (gtk_window_new ());
-  gtk_window_set_default_size (fixture->window, 800, 700);
-  gtk_window_set_child (fixture->window, GTK_WIDGET (fixture->page));
-  gtk_window_present (fixture->window);
+  fixture->window = ferry_ui_test_present (GTK_WIDGET (fixture->page), 800, 700);
 }
 
 static void
