@@ -343,7 +343,16 @@ ferry_archive_prepare_folder (FerryArchive  *archive,
       return set_errno_error (error, errno, _("create the folder"), folder_path);
     }
 
-  return fsync_dir (archive->root, error);
+  /* A folder whose entry is not known to be durable must not stay: the commit would find it,
+   * skip the root's fsync, and acknowledge a file that a crash could take away. */
+  if (!fsync_dir (archive->root, error))
+    {
+      if (rmdir (folder_path) != 0)
+        g_message ("Could not remove %s after a failed fsync: %s", folder_path, g_strerror (errno));
+      return FALSE;
+    }
+
+  return TRUE;
 }
 
 /**
