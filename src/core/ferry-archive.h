@@ -2,8 +2,9 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Files live under <root>/<hash of SOP Instance UID>/<sha256 of content>; no received string is
- * ever a path component. New files come from the spool directory (<root>/.spool), on the same
+ * Files live under <root>/<hash of SOP Instance UID>/<sha256 of content>, where the UID's hash is
+ * its first byte (256 folders, made when the archive opens); no received string is ever a path
+ * component. New files come from the spool directory (<root>/.spool), on the same
  * filesystem, and are fsynced, renamed and their directories fsynced before they count.
  * Thread-safe.
  */
@@ -46,14 +47,7 @@ gboolean      ferry_archive_check_space         (FerryArchive  *archive,
                                                  guint64        size,
                                                  GError       **error);
 
-/* Creates the folder that objects with @sop_instance_uid go into and makes its entry durable,
- * ahead of the object (the UID is known before the bytes arrive). Optional: committing creates
- * the folder too. Any thread. */
-gboolean      ferry_archive_prepare_folder      (FerryArchive  *archive,
-                                                 const char    *sop_instance_uid,
-                                                 GError       **error);
-
-/* The archive-relative name: "<first 32 hex of sha256(uid)>/<sha256 hex of content>". */
+/* The archive-relative name: "<first 2 hex of sha256(uid)>/<sha256 hex of content>". */
 char         *ferry_archive_name_for            (const char    *sop_instance_uid,
                                                  const char    *content_sha256) G_GNUC_WARN_UNUSED_RESULT;
 

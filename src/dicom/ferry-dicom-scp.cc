@@ -74,7 +74,6 @@ struct _FerryDicomScp
   FerryDicomAssociationFunc on_association;
   FerryDicomStoreFunc on_store;
   FerryDicomAssociationEndFunc on_association_end;
-  FerryDicomStoreBeginFunc on_store_begin;
   gpointer user_data;
 
   /* Owned */
@@ -429,10 +428,6 @@ handle_store (Association                *a,
         }
       return TRUE;
     }
-
-  if (scp->on_store_begin != NULL)
-    scp->on_store_begin (request->AffectedSOPClassUID, request->AffectedSOPInstanceUID,
-                         scp->user_data);
 
   /* The name comes from a template, never from anything the peer sent. */
   spool_path = g_build_filename (scp->spool_dir, "spool-XXXXXX.part", NULL);
@@ -1157,7 +1152,6 @@ ferry_dicom_scp_new (const FerryDicomScpOptions *options,
   scp->on_association = options->on_association;
   scp->on_store = options->on_store;
   scp->on_association_end = options->on_association_end;
-  scp->on_store_begin = options->on_store_begin;
   scp->user_data = options->user_data;
   g_mutex_init (&scp->lock);
   g_mutex_init (&scp->stop_lock);

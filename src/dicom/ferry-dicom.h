@@ -213,13 +213,6 @@ typedef guint16 (*FerryDicomStoreFunc) (const FerryDicomStoreRequest  *request,
                                         char                         **error_comment,
                                         gpointer                       user_data);
 
-/* Runs on the association's thread when a C-STORE request has arrived and before its dataset
- * is read, with the UIDs of the command: a moment to prepare, while the peer keeps sending into
- * the socket buffers. Nothing it does can refuse the object. */
-typedef void (*FerryDicomStoreBeginFunc) (const char *sop_class_uid,
-                                          const char *sop_instance_uid,
-                                          gpointer    user_data);
-
 /* Runs on the association's thread when an association ends, for logging and counters. */
 typedef void (*FerryDicomAssociationEndFunc) (const FerryDicomAssociationInfo *info,
                                               guint                            stored,
@@ -237,7 +230,6 @@ typedef struct {
   FerryDicomAssociationFunc     on_association;
   FerryDicomStoreFunc           on_store;
   FerryDicomAssociationEndFunc  on_association_end;  /* nullable */
-  FerryDicomStoreBeginFunc      on_store_begin;      /* nullable */
   gpointer                      user_data;
 } FerryDicomScpOptions;
 

@@ -126,7 +126,7 @@ test_name_is_hash (void)
 {
   const char *content_hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
   g_autofree char *uid_hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, UID, -1);
-  g_autofree char *expected = g_strdup_printf ("%.32s/%s", uid_hash, content_hash);
+  g_autofree char *expected = g_strdup_printf ("%.2s/%s", uid_hash, content_hash);
   g_autofree char *name = ferry_archive_name_for (UID, content_hash);
   g_autofree char *hostile = ferry_archive_name_for ("../../../etc/passwd", content_hash);
 
@@ -136,9 +136,9 @@ test_name_is_hash (void)
 
   /* Whatever the UID holds, the name is hex, one slash, hex. */
   g_assert_null (strstr (hostile, ".."));
-  g_assert_cmpuint (strlen (hostile), ==, 32 + 1 + 64);
+  g_assert_cmpuint (strlen (hostile), ==, 2 + 1 + 64);
   for (const char *p = hostile; *p != '\0'; p++)
-    g_assert_true (g_ascii_isxdigit (*p) || (*p == '/' && p - hostile == 32));
+    g_assert_true (g_ascii_isxdigit (*p) || (*p == '/' && p - hostile == 2));
 }
 
 static void
@@ -184,6 +184,39 @@ test_commit (Fixture       *fixture,
   files = archived_files (fixture);
   g_assert_cmpuint (files->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (files, 0), ==, relative_path);
+}
+
+/* The 256 folders exist from the start, so that a new instance needs no flush of the root; one
+ * that disappears while the archive is open is made again rather than failing the store. */
+static void
+test_folders (Fixture       *fixture,
+              gconstpointer  data)
+{
+  static const char content[] = "DICM in a folder that was removed";
+  g_autofree char *uid_hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, UID, -1);
+  g_autofree char *folder = NULL;
+  g_autofree char *relative_path = NULL;
+  g_autofree char *sha256 = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < 256; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%02x", i);
+      g_autofree char *path = g_build_filename (ferry_archive_get_root (fixture->archive), name,
+                                                NULL);
+
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_DIR));
+    }
+
+  uid_hash[2] = '\0';
+  folder = g_build_filename (ferry_archive_get_root (fixture->archive), uid_hash, NULL);
+  g_assert_cmpint (g_rmdir (folder), ==, 0);
+
+  g_assert_true (commit (fixture, UID, content, sizeof content - 1, sizeof content - 1,
+                         &relative_path, &sha256, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (folder, G_FILE_TEST_IS_DIR));
+  g_assert_true (g_str_has_prefix (relative_path, uid_hash));
 }
 
 static void
@@ -415,6 +448,8 @@ main (int   argc,
   g_test_add_func ("/ferry/core/archive/name-is-hash", test_name_is_hash);
   g_test_add ("/ferry/core/archive/commit", Fixture, NULL,
               fixture_set_up, test_commit, fixture_tear_down);
+  g_test_add ("/ferry/core/archive/folders", Fixture, NULL,
+              fixture_set_up, test_folders, fixture_tear_down);
   g_test_add ("/ferry/core/archive/same-content-twice", Fixture, NULL,
               fixture_set_up, test_same_content_twice, fixture_tear_down);
   g_test_add ("/ferry/core/archive/created", Fixture, NULL,

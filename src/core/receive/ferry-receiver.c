@@ -199,24 +199,6 @@ refuse (FerryReceiver                *self,
   return status;
 }
 
-/* The UID is known as soon as the command arrives: create its folder and make the entry
- * durable now, while the peer is still sending, instead of after the object is in. */
-static void
-on_store_begin_cb (const char *sop_class_uid,
-                   const char *sop_instance_uid,
-                   gpointer    user_data)
-{
-  FerryReceiver *self = user_data;
-  GMutex *uid_lock = &self->uid_locks[g_str_hash (sop_instance_uid) % UID_LOCK_STRIPES];
-  g_autoptr(GError) error = NULL;
-
-  g_mutex_lock (uid_lock);
-  if (!ferry_archive_prepare_folder (self->archive, sop_instance_uid, &error))
-    g_info ("Could not prepare the archive folder for %s (the commit will try again): %s",
-            sop_instance_uid, error->message);
-  g_mutex_unlock (uid_lock);
-}
-
 static guint16
 on_store_cb (const FerryDicomStoreRequest  *request,
              char                         **error_comment,
@@ -360,7 +342,6 @@ ferry_receiver_new (const FerryConfig            *config,
   options.on_association = on_association_cb;
   options.on_store = on_store_cb;
   options.on_association_end = on_association_end_cb;
-  options.on_store_begin = on_store_begin_cb;
   options.user_data = self;
 
   self->scp = ferry_dicom_scp_new (&options, error);
