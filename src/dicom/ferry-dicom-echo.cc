@@ -21,78 +21,6 @@
  * nothing and makes peers' logs easier to follow. */
 static gint next_message_id = 1;
 
-static const char *
-reject_reason_text (const T_ASC_RejectParameters *rej)
-{
-  switch (rej->reason)
-    {
-    case ASC_REASON_SU_NOREASON:
-      return "no reason given";
-    case ASC_REASON_SU_APPCONTEXTNAMENOTSUPPORTED:
-      return "application context name not supported";
-    case ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED:
-      return "calling AE title not recognised";
-    case ASC_REASON_SU_CALLEDAETITLENOTRECOGNIZED:
-      return "called AE title not recognised";
-    case ASC_REASON_SP_ACSE_NOREASON:
-      return "no reason given";
-    case ASC_REASON_SP_ACSE_PROTOCOLVERSIONNOTSUPPORTED:
-      return "protocol version not supported";
-    case ASC_REASON_SP_PRES_TEMPORARYCONGESTION:
-      return "temporary congestion";
-    case ASC_REASON_SP_PRES_LOCALLIMITEXCEEDED:
-      return "local limit exceeded (too many associations)";
-    default:
-      return "unknown reason";
-    }
-}
-
-/* Turns a failed ASC_requestAssociation into words a PACS admin knows. */
-static void
-set_request_error (GError           **error,
-                   const OFCondition &cond,
-                   T_ASC_Parameters  *params,
-                   const char        *host,
-                   guint16            port)
-{
-  if (cond == DUL_ASSOCIATIONREJECTED)
-    {
-      T_ASC_RejectParameters rej;
-
-      ASC_getRejectParameters (params, &rej);
-      g_set_error (error, FERRY_DICOM_ERROR, FERRY_DICOM_ERROR_REJECTED,
-                   "association rejected by the peer: %s (%s)", reject_reason_text (&rej),
-                   rej.result == ASC_RESULT_REJECTEDTRANSIENT ? "transient" : "permanent");
-      return;
-    }
-
-  g_autofree char *text = g_ascii_strdown (cond.text () ? cond.text () : "", -1);
-  g_autofree char *where = g_strdup_printf ("%s:%u", host, port);
-
-  if (strstr (text, "refused") != NULL)
-    g_set_error (error, FERRY_DICOM_ERROR, FERRY_DICOM_ERROR_NETWORK,
-                 "connection refused by %s (is the DICOM service running on that port?)", where);
-  else if (strstr (text, "timed out") != NULL || strstr (text, "timeout") != NULL ||
-           strstr (text, "in progress") != NULL || cond == DUL_READTIMEOUT)
-    g_set_error (error, FERRY_DICOM_ERROR, FERRY_DICOM_ERROR_TIMEOUT,
-                 "timed out waiting for %s", where);
-  else if (strstr (text, "unknown host") != NULL || strstr (text, "name or service") != NULL)
-    g_set_error (error, FERRY_DICOM_ERROR, FERRY_DICOM_ERROR_NETWORK,
-                 "the host name %s could not be resolved", host);
-  else if (strstr (text, "unreachable") != NULL || strstr (text, "no route") != NULL)
-    g_set_error (error, FERRY_DICOM_ERROR, FERRY_DICOM_ERROR_NETWORK,
-                 "%s cannot be reached over the network", where);
-  else if (strstr (text, "abort") != NULL)
-    g_set_error (error, FERRY_DICOM_ERROR, FERRY_DICOM_ERROR_NETWORK,
-                 "%s aborted the association request", where);
-  else
-    {
-      g_autofree char *prefix = g_strdup_printf ("could not open an association with %s", where);
-
-      _ferry_dicom_set_error_from_condition (error, FERRY_DICOM_ERROR_NETWORK, cond, prefix);
-    }
-}
-
 gboolean
 ferry_dicom_echo (const char  *host,
                   guint16      port,
@@ -125,6 +53,8 @@ ferry_dicom_echo (const char  *host,
   DIC_US status = 0;
   DcmDataset *status_detail = NULL;
   DIC_US message_id;
+  g_autofree char *message = NULL;
+  FerryDicomRequestFailure failure;
 
   cond = ASC_initializeNetwork (NET_REQUESTOR, 0, (int) timeout_seconds, &net);
   if (cond.bad ())
@@ -134,20 +64,13 @@ ferry_dicom_echo (const char  *host,
       goto out;
     }
 
-  cond = ASC_createAssociationParameters (&params, FERRY_DICOM_DEFAULT_MAX_PDU);
-  if (cond.bad ())
+  params = _ferry_dicom_association_parameters_new (calling_ae, called_ae, host, port, 0,
+                                                    &message);
+  if (params == NULL)
     {
-      _ferry_dicom_set_error_from_condition (error, FERRY_DICOM_ERROR_FAILED, cond,
-                                             "could not prepare the association");
+      g_set_error_literal (error, FERRY_DICOM_ERROR, FERRY_DICOM_ERROR_FAILED, message);
       goto out;
     }
-
-  g_strlcpy (params->ourImplementationClassUID, FERRY_DICOM_IMPLEMENTATION_CLASS_UID,
-             sizeof params->ourImplementationClassUID);
-  g_strlcpy (params->ourImplementationVersionName, FERRY_DICOM_IMPLEMENTATION_VERSION_NAME,
-             sizeof params->ourImplementationVersionName);
-  ASC_setAPTitles (params, calling_ae, called_ae, NULL);
-  ASC_setPresentationAddresses (params, "localhost", peer);
 
   cond = ASC_addPresentationContext (params, 1, UID_VerificationSOPClass, transfer_syntaxes,
                                      (int) G_N_ELEMENTS (transfer_syntaxes));
@@ -158,21 +81,28 @@ ferry_dicom_echo (const char  *host,
       goto out;
     }
 
-  /* The non-blocking request bounds the wait for the A-ASSOCIATE-AC by the caller's timeout;
-   * the connect itself is bounded by dcmConnectionTimeout, set once at init. */
-  cond = ASC_requestAssociation (net, params, &assoc, NULL, NULL, DUL_NOBLOCK,
-                                 (int) timeout_seconds);
-  if (cond.bad ())
+  assoc = _ferry_dicom_request_association (net, g_steal_pointer (&params), host, port,
+                                            timeout_seconds, &failure, &message);
+  if (assoc == NULL)
     {
-      /* The association owns the parameters once it exists. */
-      if (assoc != NULL)
-        params = NULL;
-      set_request_error (error, cond, assoc ? assoc->params : params, host, port);
+      FerryDicomError code;
+
+      switch (failure)
+        {
+        case FERRY_DICOM_REQUEST_FAILURE_TIMEOUT:
+          code = FERRY_DICOM_ERROR_TIMEOUT;
+          break;
+        case FERRY_DICOM_REQUEST_FAILURE_REJECTED_TRANSIENT:
+        case FERRY_DICOM_REQUEST_FAILURE_REJECTED_PERMANENT:
+          code = FERRY_DICOM_ERROR_REJECTED;
+          break;
+        default:
+          code = FERRY_DICOM_ERROR_NETWORK;
+          break;
+        }
+      g_set_error_literal (error, FERRY_DICOM_ERROR, code, message);
       goto out;
     }
-  params = NULL;
-
-  _ferry_dicom_configure_socket (_ferry_dicom_association_socket (assoc), timeout_seconds);
 
   if (ASC_countAcceptedPresentationContexts (assoc->params) == 0)
     {

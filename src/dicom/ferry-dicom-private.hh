@@ -83,3 +83,40 @@ gboolean _ferry_dicom_is_initialized           (void);
                          "Internal error in the DICOM layer");                           \
     return (failure);                                                                    \
   }
+
+/* Why an association request failed, whatever error domain the caller reports it in. */
+typedef enum {
+  FERRY_DICOM_REQUEST_FAILURE_REFUSED,             /* nothing listens on that port */
+  FERRY_DICOM_REQUEST_FAILURE_TIMEOUT,             /* connect or A-ASSOCIATE-AC too slow */
+  FERRY_DICOM_REQUEST_FAILURE_UNKNOWN_HOST,
+  FERRY_DICOM_REQUEST_FAILURE_UNREACHABLE,
+  FERRY_DICOM_REQUEST_FAILURE_ABORTED,             /* A-ABORT, or the connection closed */
+  FERRY_DICOM_REQUEST_FAILURE_REJECTED_TRANSIENT,  /* A-ASSOCIATE-RJ, rejected (transient) */
+  FERRY_DICOM_REQUEST_FAILURE_REJECTED_PERMANENT,  /* A-ASSOCIATE-RJ, rejected (permanent) */
+  FERRY_DICOM_REQUEST_FAILURE_OTHER,
+} FerryDicomRequestFailure;
+
+/* Connects to @host:@port and negotiates an association that proposes what @params holds
+ * (_ferry_dicom_association_parameters_new() plus the caller's presentation contexts). @params
+ * is consumed whatever happens. The wait for the A-ASSOCIATE-AC is bounded by
+ * @timeout_seconds, the connect by dcmConnectionTimeout; the socket of the association returned
+ * is configured with _ferry_dicom_configure_socket(). On failure, @failure and @message (transfer
+ * full, words a PACS admin knows: "connection refused by …", "association rejected (permanent):
+ * called AE title not recognised") say why, and NULL is returned. */
+T_ASC_Association *_ferry_dicom_request_association (T_ASC_Network             *net,
+                                                    T_ASC_Parameters          *params,
+                                                    const char                *host,
+                                                    guint16                    port,
+                                                    guint                      timeout_seconds,
+                                                    FerryDicomRequestFailure  *failure,
+                                                    char                     **message);
+
+/* Association parameters with Ferry's Implementation Class UID and Version Name, the AE titles,
+ * the peer's address and a receive PDU of @max_pdu bytes (0: FERRY_DICOM_DEFAULT_MAX_PDU) and no
+ * presentation context yet; NULL (with @message set, transfer full) on failure. */
+T_ASC_Parameters  *_ferry_dicom_association_parameters_new (const char  *calling_ae,
+                                                            const char  *called_ae,
+                                                            const char  *host,
+                                                            guint16      port,
+                                                            guint32      max_pdu,
+                                                            char       **message);
