@@ -50,9 +50,13 @@ gboolean     ferry_dicom_parse_tag          (const char   *text,
 
 /* Reads the values of @tags (as accepted by ferry_dicom_parse_tag()) from the top level of the
  * dataset of the Part 10 file @path, stopping before the pixel data. @values gets @n_tags
- * strings (transfer full): the value converted to UTF-8 (by the file's Specific Character Set),
- * multiple values joined with a backslash, trailing padding removed; NULL when the attribute is
- * absent; "" when present and empty. */
+ * strings (transfer full): the raw bytes of the value, WITHOUT character set conversion (core
+ * converts them with its own charset code and the device's fallback; read Specific Character
+ * Set (0008,0005) with the same call when needed); binary VRs (US, UL, FD, …) as decimal text;
+ * multiple values joined with a backslash, trailing spaces and NULs removed; NULL when the
+ * attribute is absent; "" when present and empty (and for a sequence). On failure every entry of
+ * @values is NULL and @error is FERRY_DICOM_SEND_ERROR_FILE (the file cannot be read) or
+ * _COERCION (a tag is not a DICOM attribute). Any thread. */
 gboolean     ferry_dicom_read_values        (const char          *path,
                                              const char  *const  *tags,
                                              guint                n_tags,

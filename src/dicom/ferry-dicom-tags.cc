@@ -10,7 +10,9 @@
 
 #define G_LOG_DOMAIN "ferry-dicom"
 
+#include "dcmtk/dcmdata/dcdeftag.h"
 #include "dcmtk/dcmdata/dcdict.h"
+#include "dcmtk/dcmdata/dcfilefo.h"
 #include "dcmtk/dcmdata/dctag.h"
 
 #include <exception>
@@ -109,4 +111,74 @@ ferry_dicom_parse_tag (const char  *text,
                  _("“%s” is not a DICOM attribute: use a keyword such as PatientID or a tag "
                    "such as 0010,0020"), text);
   return found;
+}
+
+/* The raw value of @element (no character set conversion), padding trimmed. */
+static char *
+raw_value (DcmElement *element)
+{
+  OFString value;
+
+  if (element->ident () == EVR_SQ || element->getLength () == 0)
+    return g_strdup ("");
+
+  /* For strings this is the value as stored, backslashes included; numbers come as text. */
+  if (element->getOFStringArray (value, OFFalse).bad ())
+    return g_strdup ("");
+
+  gsize length = value.length ();
+  const char *data = value.c_str ();
+
+  while (length > 0 && (data[length - 1] == ' ' || data[length - 1] == '\0'))
+    length--;
+  return g_strndup (data, length);
+}
+
+gboolean
+ferry_dicom_read_values (const char          *path,
+                         const char  *const  *tags,
+                         guint                n_tags,
+                         char               **values,
+                         GError             **error)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (n_tags == 0 || (tags != NULL && values != NULL), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  for (guint i = 0; i < n_tags; i++)
+    values[i] = NULL;
+
+  g_autofree guint16 *groups = g_new0 (guint16, MAX (n_tags, 1));
+  g_autofree guint16 *elements = g_new0 (guint16, MAX (n_tags, 1));
+
+  for (guint i = 0; i < n_tags; i++)
+    if (!ferry_dicom_parse_tag (tags[i], &groups[i], &elements[i], error))
+      return FALSE;
+
+  FERRY_DICOM_GUARD_BEGIN
+
+  DcmFileFormat file;
+  OFCondition cond = file.loadFileUntilTag (path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength,
+                                            ERM_autoDetect, DCM_PixelData);
+
+  if (cond.bad ())
+    {
+      g_set_error (error, FERRY_DICOM_SEND_ERROR, FERRY_DICOM_SEND_ERROR_FILE,
+                   _("Cannot read the DICOM file %s: %s"), path, cond.text ());
+      return FALSE;
+    }
+
+  DcmDataset *dataset = file.getDataset ();
+
+  for (guint i = 0; i < n_tags; i++)
+    {
+      DcmElement *element = NULL;
+
+      if (dataset->findAndGetElement (DcmTagKey (groups[i], elements[i]), element, OFFalse).good () &&
+          element != NULL)
+        values[i] = raw_value (element);
+    }
+  return TRUE;
+
+  FERRY_DICOM_GUARD_END (error, FALSE)
 }
