@@ -21,6 +21,22 @@ if [ -n "$cxx" ]; then
   echo "C++ outside src/dicom/:"; echo "$cxx"; status=1
 fi
 
+# Tests go through the C API like the rest of Ferry. The one exception is tests/peers/: DICOM
+# peers the tests talk to (ferry-test-scp answers with statuses and stalls that DCMTK's own
+# tools cannot), which are programs of their own, written in C++ over DCMTK, never linked
+# into Ferry.
+tests=$(dirname "$src")/tests
+if [ -d "$tests" ]; then
+  dcmtk=$(grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]dcmtk/' "$tests" --include='*.c' --include='*.h' --include='*.cc' --include='*.hh' | grep -v "^$tests/peers/")
+  if [ -n "$dcmtk" ]; then
+    echo "DCMTK included in tests outside tests/peers/:"; echo "$dcmtk"; status=1
+  fi
+  cxx=$(find "$tests" \( -name '*.cc' -o -name '*.cpp' -o -name '*.hh' \) ! -path "$tests/peers/*")
+  if [ -n "$cxx" ]; then
+    echo "C++ in tests outside tests/peers/:"; echo "$cxx"; status=1
+  fi
+fi
+
 # ferry-cli runs on machines without a display: it must not even load GTK.
 cli=${2:-}
 if [ -n "$cli" ] && objdump -p "$cli" | grep -E 'NEEDED.*(gtk|adwaita)'; then
