@@ -1,4 +1,4 @@
-/* ferry-config.c: config.json, the station's identity and its devices
+/* ferry-config.c: config.json: the station's identity, its devices, PACS destinations and rules
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -20,6 +20,7 @@
 
 #include "ferry-charset.h"
 #include "ferry-config.h"
+#include "ferry-dicom-send.h"
 
 #define DEFAULT_AE_TITLE          "FERRY"
 #define DEFAULT_PORT              11112
@@ -31,7 +32,72 @@
 #define MAX_TIMEOUT_SECONDS       3600
 #define MIB                       (G_GUINT64_CONSTANT (1024) * 1024)
 
+#define DEFAULT_DESTINATION_ASSOCIATIONS  2
+#define MAX_DESTINATION_ASSOCIATIONS      16
+#define DEFAULT_RETRY_INTERVAL_SECONDS    300
+#define MAX_RETRY_INTERVAL_SECONDS        86400
+#define DEFAULT_RETRY_DAYS                4
+#define MAX_RETRY_DAYS                    4
+
 G_DEFINE_QUARK (ferry-config-error-quark, ferry_config_error)
+
+/* Small helpers for the optional string lists (NULL and an empty list mean the same). */
+
+static guint
+strv_length0 (char **strv)
+{
+  return strv != NULL ? g_strv_length (strv) : 0;
+}
+
+static char **
+strv_copy0 (char **strv)
+{
+  return strv_length0 (strv) > 0 ? g_strdupv (strv) : NULL;
+}
+
+static gboolean
+strv_equal0 (char **a,
+             char **b)
+{
+  guint n = strv_length0 (a);
+
+  if (n != strv_length0 (b))
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      if (strcmp (a[i], b[i]) != 0)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* NULL and "" mean the same for the optional strings. */
+static gboolean
+optional_equal (const char *a,
+                const char *b)
+{
+  return g_strcmp0 (a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
+
+/* Destination names are compared case-insensitively, so "PACS" and "pacs" cannot both exist
+ * and a reference written in another case still finds its destination. */
+static gboolean
+same_name (const char *a,
+           const char *b)
+{
+  g_autofree char *fa = NULL;
+  g_autofree char *fb = NULL;
+
+  if (a == NULL || b == NULL)
+    return a == b;
+  if (!g_utf8_validate (a, -1, NULL) || !g_utf8_validate (b, -1, NULL))
+    return strcmp (a, b) == 0;
+
+  fa = g_utf8_casefold (a, -1);
+  fb = g_utf8_casefold (b, -1);
+  return strcmp (fa, fb) == 0;
+}
 
 /**
  * ferry_device_new:
@@ -39,6 +105,9 @@ G_DEFINE_QUARK (ferry-config-error-quark, ferry_config_error)
  * @ae_title: the calling AE title it uses
  * @host: (nullable): the numeric IPv4 address it must come from
  * @character_set: (nullable): the Specific Character Set to assume for its objects
+ *
+ * The new device has no specialty, names its physician in Performing Physician's Name and
+ * sends to the default destinations.
  *
  * Returns: (transfer full): a new device; free with ferry_device_free()
  */
@@ -58,6 +127,9 @@ ferry_device_new (const char *name,
   device->ae_title = g_strdup (ae_title);
   device->host = g_strdup (host);
   device->character_set = g_strdup (character_set);
+  device->specialty = NULL;
+  device->physician_tag = FERRY_PHYSICIAN_TAG_PERFORMING;
+  device->destinations = NULL;
 
   return device;
 }
@@ -71,9 +143,16 @@ ferry_device_new (const char *name,
 FerryDevice *
 ferry_device_copy (const FerryDevice *device)
 {
+  FerryDevice *copy;
+
   g_return_val_if_fail (device != NULL, NULL);
 
-  return ferry_device_new (device->name, device->ae_title, device->host, device->character_set);
+  copy = ferry_device_new (device->name, device->ae_title, device->host, device->character_set);
+  copy->specialty = g_strdup (device->specialty);
+  copy->physician_tag = device->physician_tag;
+  copy->destinations = strv_copy0 (device->destinations);
+
+  return copy;
 }
 
 /**
@@ -92,6 +171,8 @@ ferry_device_free (FerryDevice *device)
   g_free (device->ae_title);
   g_free (device->host);
   g_free (device->character_set);
+  g_free (device->specialty);
+  g_strfreev (device->destinations);
   g_free (device);
 }
 
@@ -101,16 +182,460 @@ device_equal (const FerryDevice *a,
 {
   return g_strcmp0 (a->name, b->name) == 0 &&
          g_strcmp0 (a->ae_title, b->ae_title) == 0 &&
+         optional_equal (a->host, b->host) &&
+         optional_equal (a->character_set, b->character_set) &&
+         optional_equal (a->specialty, b->specialty) &&
+         a->physician_tag == b->physician_tag &&
+         strv_equal0 (a->destinations, b->destinations);
+}
+
+/**
+ * ferry_destination_new:
+ * @name: what the admin calls the PACS
+ * @ae_title: its (called) AE title
+ * @host: its host name or numeric address
+ * @port: its port
+ *
+ * The new destination takes two associations at a time, is retried every 300 s for 4 days, is
+ * not a default destination and is not verified.
+ *
+ * Returns: (transfer full): a new destination; free with ferry_destination_free()
+ */
+FerryDestination *
+ferry_destination_new (const char *name,
+                       const char *ae_title,
+                       const char *host,
+                       guint16     port)
+{
+  FerryDestination *destination;
+
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (ae_title != NULL, NULL);
+  g_return_val_if_fail (host != NULL, NULL);
+
+  destination = g_new0 (FerryDestination, 1);
+  destination->name = g_strdup (name);
+  destination->ae_title = g_strdup (ae_title);
+  destination->host = g_strdup (host);
+  destination->port = port;
+  destination->specialties = NULL;
+  destination->character_set = NULL;
+  destination->decompress = FALSE;
+  destination->max_associations = DEFAULT_DESTINATION_ASSOCIATIONS;
+  destination->retry_interval_seconds = DEFAULT_RETRY_INTERVAL_SECONDS;
+  destination->retry_days = DEFAULT_RETRY_DAYS;
+  destination->is_default = FALSE;
+  destination->verified = FALSE;
+
+  return destination;
+}
+
+/**
+ * ferry_destination_copy:
+ * @destination: a destination
+ *
+ * Returns: (transfer full): a deep copy of @destination
+ */
+FerryDestination *
+ferry_destination_copy (const FerryDestination *destination)
+{
+  FerryDestination *copy;
+
+  g_return_val_if_fail (destination != NULL, NULL);
+
+  copy = g_new0 (FerryDestination, 1);
+  *copy = *destination;
+  copy->name = g_strdup (destination->name);
+  copy->ae_title = g_strdup (destination->ae_title);
+  copy->host = g_strdup (destination->host);
+  copy->specialties = strv_copy0 (destination->specialties);
+  copy->character_set = g_strdup (destination->character_set);
+
+  return copy;
+}
+
+/**
+ * ferry_destination_free:
+ * @destination: (nullable): a destination
+ *
+ * Frees @destination and its strings.
+ */
+void
+ferry_destination_free (FerryDestination *destination)
+{
+  if (destination == NULL)
+    return;
+
+  g_free (destination->name);
+  g_free (destination->ae_title);
+  g_free (destination->host);
+  g_strfreev (destination->specialties);
+  g_free (destination->character_set);
+  g_free (destination);
+}
+
+static gboolean
+destination_equal (const FerryDestination *a,
+                   const FerryDestination *b)
+{
+  return g_strcmp0 (a->name, b->name) == 0 &&
+         g_strcmp0 (a->ae_title, b->ae_title) == 0 &&
          g_strcmp0 (a->host, b->host) == 0 &&
-         g_strcmp0 (a->character_set, b->character_set) == 0;
+         a->port == b->port &&
+         strv_equal0 (a->specialties, b->specialties) &&
+         optional_equal (a->character_set, b->character_set) &&
+         !a->decompress == !b->decompress &&
+         a->max_associations == b->max_associations &&
+         a->retry_interval_seconds == b->retry_interval_seconds &&
+         a->retry_days == b->retry_days &&
+         !a->is_default == !b->is_default &&
+         !a->verified == !b->verified;
+}
+
+/**
+ * ferry_condition_new:
+ * @tag: a DICOM keyword or "gggg,eeee"
+ * @op: how the value is compared
+ * @value: the value compared with (a GRegex pattern for %FERRY_MATCH_REGEX)
+ *
+ * Returns: (transfer full): a new condition; free with ferry_condition_free()
+ */
+FerryCondition *
+ferry_condition_new (const char   *tag,
+                     FerryMatchOp  op,
+                     const char   *value)
+{
+  FerryCondition *condition;
+
+  g_return_val_if_fail (tag != NULL, NULL);
+
+  condition = g_new0 (FerryCondition, 1);
+  condition->tag = g_strdup (tag);
+  condition->op = op;
+  condition->value = g_strdup (value);
+
+  return condition;
+}
+
+/**
+ * ferry_condition_free:
+ * @condition: (nullable): a condition
+ */
+void
+ferry_condition_free (FerryCondition *condition)
+{
+  if (condition == NULL)
+    return;
+
+  g_free (condition->tag);
+  g_free (condition->value);
+  g_free (condition);
+}
+
+static FerryCondition *
+condition_copy (const FerryCondition *condition)
+{
+  return ferry_condition_new (condition->tag, condition->op, condition->value);
+}
+
+static gboolean
+condition_equal (const FerryCondition *a,
+                 const FerryCondition *b)
+{
+  return g_strcmp0 (a->tag, b->tag) == 0 && a->op == b->op && g_strcmp0 (a->value, b->value) == 0;
+}
+
+/**
+ * ferry_coercion_new:
+ * @action: what is done to the attribute
+ * @tag: the attribute changed, a DICOM keyword or "gggg,eeee"
+ * @value: (nullable): %FERRY_COERCE_SET: the new value; %FERRY_COERCE_COPY: the source tag;
+ *   %FERRY_COERCE_REMOVE: %NULL
+ *
+ * Returns: (transfer full): a new coercion; free with ferry_coercion_free()
+ */
+FerryCoercion *
+ferry_coercion_new (FerryCoercionAction  action,
+                    const char          *tag,
+                    const char          *value)
+{
+  FerryCoercion *coercion;
+
+  g_return_val_if_fail (tag != NULL, NULL);
+
+  coercion = g_new0 (FerryCoercion, 1);
+  coercion->action = action;
+  coercion->tag = g_strdup (tag);
+  coercion->value = g_strdup (value);
+
+  return coercion;
+}
+
+/**
+ * ferry_coercion_free:
+ * @coercion: (nullable): a coercion
+ */
+void
+ferry_coercion_free (FerryCoercion *coercion)
+{
+  if (coercion == NULL)
+    return;
+
+  g_free (coercion->tag);
+  g_free (coercion->value);
+  g_free (coercion);
+}
+
+static FerryCoercion *
+coercion_copy (const FerryCoercion *coercion)
+{
+  return ferry_coercion_new (coercion->action, coercion->tag, coercion->value);
+}
+
+static gboolean
+coercion_equal (const FerryCoercion *a,
+                const FerryCoercion *b)
+{
+  return a->action == b->action && g_strcmp0 (a->tag, b->tag) == 0 &&
+         g_strcmp0 (a->value, b->value) == 0;
+}
+
+/**
+ * ferry_rule_new:
+ * @name: what the admin calls the rule
+ *
+ * The new rule is enabled and has no conditions (it matches every instance), no destinations
+ * (it is not valid until it has one) and no coercions.
+ *
+ * Returns: (transfer full): a new rule; free with ferry_rule_free()
+ */
+FerryRule *
+ferry_rule_new (const char *name)
+{
+  FerryRule *rule;
+
+  g_return_val_if_fail (name != NULL, NULL);
+
+  rule = g_new0 (FerryRule, 1);
+  rule->name = g_strdup (name);
+  rule->enabled = TRUE;
+  rule->conditions = g_ptr_array_new_with_free_func ((GDestroyNotify) ferry_condition_free);
+  rule->destinations = NULL;
+  rule->coercions = g_ptr_array_new_with_free_func ((GDestroyNotify) ferry_coercion_free);
+
+  return rule;
+}
+
+/**
+ * ferry_rule_copy:
+ * @rule: a rule
+ *
+ * Returns: (transfer full): a deep copy of @rule
+ */
+FerryRule *
+ferry_rule_copy (const FerryRule *rule)
+{
+  FerryRule *copy;
+
+  g_return_val_if_fail (rule != NULL, NULL);
+
+  copy = ferry_rule_new (rule->name);
+  copy->enabled = rule->enabled;
+  for (guint i = 0; rule->conditions != NULL && i < rule->conditions->len; i++)
+    g_ptr_array_add (copy->conditions, condition_copy (g_ptr_array_index (rule->conditions, i)));
+  copy->destinations = strv_copy0 (rule->destinations);
+  for (guint i = 0; rule->coercions != NULL && i < rule->coercions->len; i++)
+    g_ptr_array_add (copy->coercions, coercion_copy (g_ptr_array_index (rule->coercions, i)));
+
+  return copy;
+}
+
+/**
+ * ferry_rule_free:
+ * @rule: (nullable): a rule
+ *
+ * Frees @rule, its conditions and its coercions.
+ */
+void
+ferry_rule_free (FerryRule *rule)
+{
+  if (rule == NULL)
+    return;
+
+  g_free (rule->name);
+  g_clear_pointer (&rule->conditions, g_ptr_array_unref);
+  g_strfreev (rule->destinations);
+  g_clear_pointer (&rule->coercions, g_ptr_array_unref);
+  g_free (rule);
+}
+
+static guint
+array_length0 (GPtrArray *array)
+{
+  return array != NULL ? array->len : 0;
+}
+
+static gboolean
+rule_equal (const FerryRule *a,
+            const FerryRule *b)
+{
+  if (g_strcmp0 (a->name, b->name) != 0 ||
+      !a->enabled != !b->enabled ||
+      !strv_equal0 (a->destinations, b->destinations) ||
+      array_length0 (a->conditions) != array_length0 (b->conditions) ||
+      array_length0 (a->coercions) != array_length0 (b->coercions))
+    return FALSE;
+
+  for (guint i = 0; i < array_length0 (a->conditions); i++)
+    {
+      if (!condition_equal (g_ptr_array_index (a->conditions, i),
+                            g_ptr_array_index (b->conditions, i)))
+        return FALSE;
+    }
+  for (guint i = 0; i < array_length0 (a->coercions); i++)
+    {
+      if (!coercion_equal (g_ptr_array_index (a->coercions, i),
+                           g_ptr_array_index (b->coercions, i)))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* The JSON names of the enums, in the order of their values. */
+static const char *const physician_tag_names[] = {
+  "performing", "referring", "operator", "reading", "telecom", "none",
+};
+static const char *const physician_tag_keywords[] = {
+  "PerformingPhysicianName", "ReferringPhysicianName", "OperatorsName",
+  "NameOfPhysiciansReadingStudy", "PersonTelecomInformation", NULL,
+};
+static const char *const match_op_names[] = { "equals", "starts-with", "regex" };
+static const char *const coercion_action_names[] = { "set", "copy", "remove" };
+
+G_STATIC_ASSERT (G_N_ELEMENTS (physician_tag_names) == FERRY_PHYSICIAN_TAG_NONE + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (physician_tag_keywords) == FERRY_PHYSICIAN_TAG_NONE + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (match_op_names) == FERRY_MATCH_REGEX + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (coercion_action_names) == FERRY_COERCE_REMOVE + 1);
+
+static int
+name_index (const char *const *names,
+            guint               n_names,
+            const char         *text)
+{
+  if (text == NULL)
+    return -1;
+  for (guint i = 0; i < n_names; i++)
+    {
+      if (strcmp (names[i], text) == 0)
+        return (int) i;
+    }
+
+  return -1;
+}
+
+/**
+ * ferry_physician_tag_to_string:
+ * @tag: a physician tag
+ *
+ * Returns: (transfer none) (nullable): its name in config.json ("performing", …), or %NULL
+ *   when @tag is not a #FerryPhysicianTag
+ */
+const char *
+ferry_physician_tag_to_string (FerryPhysicianTag tag)
+{
+  if ((guint) tag >= G_N_ELEMENTS (physician_tag_names))
+    return NULL;
+  return physician_tag_names[tag];
+}
+
+/**
+ * ferry_physician_tag_from_string:
+ * @text: (nullable): a name from config.json
+ *
+ * Returns: the #FerryPhysicianTag named @text, or -1
+ */
+int
+ferry_physician_tag_from_string (const char *text)
+{
+  return name_index (physician_tag_names, G_N_ELEMENTS (physician_tag_names), text);
+}
+
+/**
+ * ferry_physician_tag_keyword:
+ * @tag: a physician tag
+ *
+ * Returns: (transfer none) (nullable): the DICOM keyword of the attribute, e.g.
+ *   "PerformingPhysicianName"; %NULL for %FERRY_PHYSICIAN_TAG_NONE
+ */
+const char *
+ferry_physician_tag_keyword (FerryPhysicianTag tag)
+{
+  if ((guint) tag >= G_N_ELEMENTS (physician_tag_keywords))
+    return NULL;
+  return physician_tag_keywords[tag];
+}
+
+/**
+ * ferry_match_op_to_string:
+ * @op: a match operator
+ *
+ * Returns: (transfer none) (nullable): its name in config.json ("equals", "starts-with",
+ *   "regex"), or %NULL when @op is not a #FerryMatchOp
+ */
+const char *
+ferry_match_op_to_string (FerryMatchOp op)
+{
+  if ((guint) op >= G_N_ELEMENTS (match_op_names))
+    return NULL;
+  return match_op_names[op];
+}
+
+/**
+ * ferry_match_op_from_string:
+ * @text: (nullable): a name from config.json
+ *
+ * Returns: the #FerryMatchOp named @text, or -1
+ */
+int
+ferry_match_op_from_string (const char *text)
+{
+  return name_index (match_op_names, G_N_ELEMENTS (match_op_names), text);
+}
+
+/**
+ * ferry_coercion_action_to_string:
+ * @action: a coercion action
+ *
+ * Returns: (transfer none) (nullable): its name in config.json ("set", "copy", "remove"), or
+ *   %NULL when @action is not a #FerryCoercionAction
+ */
+const char *
+ferry_coercion_action_to_string (FerryCoercionAction action)
+{
+  if ((guint) action >= G_N_ELEMENTS (coercion_action_names))
+    return NULL;
+  return coercion_action_names[action];
+}
+
+/**
+ * ferry_coercion_action_from_string:
+ * @text: (nullable): a name from config.json
+ *
+ * Returns: the #FerryCoercionAction named @text, or -1
+ */
+int
+ferry_coercion_action_from_string (const char *text)
+{
+  return name_index (coercion_action_names, G_N_ELEMENTS (coercion_action_names), text);
 }
 
 /**
  * ferry_config_new_default:
  *
  * The configuration Ferry runs with when there is no config.json: receiver and sender AE title
- * "FERRY", port 11112, eight associations, unknown devices accepted, a 256 MiB disk reserve and
- * no devices.
+ * "FERRY", port 11112, eight associations, unknown devices accepted, a 256 MiB disk reserve, and
+ * no devices, destinations or rules.
  *
  * Returns: (transfer full): a new configuration; free with ferry_config_free()
  */
@@ -130,6 +655,8 @@ ferry_config_new_default (void)
   config->timeout_seconds = DEFAULT_TIMEOUT_SECONDS;
   config->disk_reserve_bytes = DEFAULT_DISK_RESERVE_MB * MIB;
   config->devices = g_ptr_array_new_with_free_func ((GDestroyNotify) ferry_device_free);
+  config->destinations = g_ptr_array_new_with_free_func ((GDestroyNotify) ferry_destination_free);
+  config->rules = g_ptr_array_new_with_free_func ((GDestroyNotify) ferry_rule_free);
 
   return config;
 }
@@ -159,11 +686,15 @@ ferry_config_copy (const FerryConfig *config)
   copy->timeout_seconds = config->timeout_seconds;
   copy->disk_reserve_bytes = config->disk_reserve_bytes;
   copy->devices = g_ptr_array_new_with_free_func ((GDestroyNotify) ferry_device_free);
-  if (config->devices != NULL)
-    {
-      for (guint i = 0; i < config->devices->len; i++)
-        g_ptr_array_add (copy->devices, ferry_device_copy (g_ptr_array_index (config->devices, i)));
-    }
+  for (guint i = 0; i < array_length0 (config->devices); i++)
+    g_ptr_array_add (copy->devices, ferry_device_copy (g_ptr_array_index (config->devices, i)));
+  copy->destinations = g_ptr_array_new_with_free_func ((GDestroyNotify) ferry_destination_free);
+  for (guint i = 0; i < array_length0 (config->destinations); i++)
+    g_ptr_array_add (copy->destinations,
+                     ferry_destination_copy (g_ptr_array_index (config->destinations, i)));
+  copy->rules = g_ptr_array_new_with_free_func ((GDestroyNotify) ferry_rule_free);
+  for (guint i = 0; i < array_length0 (config->rules); i++)
+    g_ptr_array_add (copy->rules, ferry_rule_copy (g_ptr_array_index (config->rules, i)));
 
   return copy;
 }
@@ -172,7 +703,7 @@ ferry_config_copy (const FerryConfig *config)
  * ferry_config_free:
  * @config: (nullable): a configuration
  *
- * Frees @config, its strings and its devices.
+ * Frees @config, its strings, devices, destinations and rules.
  */
 void
 ferry_config_free (FerryConfig *config)
@@ -185,15 +716,9 @@ ferry_config_free (FerryConfig *config)
   g_free (config->institution_name);
   g_free (config->station_name);
   g_clear_pointer (&config->devices, g_ptr_array_unref);
+  g_clear_pointer (&config->destinations, g_ptr_array_unref);
+  g_clear_pointer (&config->rules, g_ptr_array_unref);
   g_free (config);
-}
-
-/* NULL and "" mean the same for the optional strings. */
-static gboolean
-optional_equal (const char *a,
-                const char *b)
-{
-  return g_strcmp0 (a != NULL ? a : "", b != NULL ? b : "") == 0;
 }
 
 /**
@@ -207,8 +732,6 @@ gboolean
 ferry_config_equal (const FerryConfig *a,
                     const FerryConfig *b)
 {
-  guint n_a, n_b;
-
   g_return_val_if_fail (a != NULL, FALSE);
   g_return_val_if_fail (b != NULL, FALSE);
 
@@ -224,14 +747,25 @@ ferry_config_equal (const FerryConfig *a,
       a->disk_reserve_bytes != b->disk_reserve_bytes)
     return FALSE;
 
-  n_a = a->devices != NULL ? a->devices->len : 0;
-  n_b = b->devices != NULL ? b->devices->len : 0;
-  if (n_a != n_b)
+  if (array_length0 (a->devices) != array_length0 (b->devices) ||
+      array_length0 (a->destinations) != array_length0 (b->destinations) ||
+      array_length0 (a->rules) != array_length0 (b->rules))
     return FALSE;
 
-  for (guint i = 0; i < n_a; i++)
+  for (guint i = 0; i < array_length0 (a->devices); i++)
     {
       if (!device_equal (g_ptr_array_index (a->devices, i), g_ptr_array_index (b->devices, i)))
+        return FALSE;
+    }
+  for (guint i = 0; i < array_length0 (a->destinations); i++)
+    {
+      if (!destination_equal (g_ptr_array_index (a->destinations, i),
+                              g_ptr_array_index (b->destinations, i)))
+        return FALSE;
+    }
+  for (guint i = 0; i < array_length0 (a->rules); i++)
+    {
+      if (!rule_equal (g_ptr_array_index (a->rules, i), g_ptr_array_index (b->rules, i)))
         return FALSE;
     }
 
@@ -385,6 +919,90 @@ same_ae_title (const char *a,
   return strcmp (ta, tb) == 0;
 }
 
+/* A reference to a destination by name (from a device or a rule) must name one that exists. */
+static gboolean
+check_destination_reference (const FerryConfig  *config,
+                             const char         *prefix,
+                             guint               index,
+                             const char         *name,
+                             GError            **error)
+{
+  g_autofree char *field = NULL;
+
+  if (ferry_config_find_destination (config, name) != NULL)
+    return TRUE;
+
+  field = g_strdup_printf ("%s.destinations[%u]", prefix, index);
+  if (name[0] == '\0')
+    return invalid (error, field, "%s", _("the name of a destination is empty"));
+  return invalid (error, field, _("there is no destination named “%s”"), name);
+}
+
+/* A host name (ASCII letters, digits, hyphens, underscores and dots, or an internationalised
+ * name) or a numeric IPv4 or IPv6 address. Whether it resolves is for Test to find out. */
+static gboolean
+host_validate (const char  *host,
+               GError     **error)
+{
+  gboolean only_digits_and_dots = TRUE;
+  gsize length;
+
+  if (host == NULL || host[0] == '\0')
+    {
+      g_set_error_literal (error, FERRY_CONFIG_ERROR, FERRY_CONFIG_ERROR_INVALID,
+                           _("a destination needs a host name or address"));
+      return FALSE;
+    }
+
+  for (const char *p = host; *p != '\0'; p++)
+    {
+      guchar c = (guchar) *p;
+
+      if (c <= 0x20 || c == 0x7F)
+        {
+          g_set_error (error, FERRY_CONFIG_ERROR, FERRY_CONFIG_ERROR_INVALID,
+                       _("“%s” must not contain spaces or control characters"), host);
+          return FALSE;
+        }
+    }
+
+  if (g_hostname_is_ip_address (host))
+    return TRUE;
+
+  if (!g_utf8_validate (host, -1, NULL))
+    {
+      g_set_error_literal (error, FERRY_CONFIG_ERROR, FERRY_CONFIG_ERROR_INVALID,
+                           _("not valid UTF-8"));
+      return FALSE;
+    }
+
+  length = strlen (host);
+  for (const char *p = host; *p != '\0'; p++)
+    {
+      guchar c = (guchar) *p;
+      gboolean label_start = p == host || p[-1] == '.';
+      gboolean label_end = p[1] == '\0' || p[1] == '.';
+
+      if (c != '.' && !g_ascii_isdigit (c))
+        only_digits_and_dots = FALSE;
+
+      if ((c == '.' && label_start) ||
+          (c == '-' && (label_start || label_end)) ||
+          (c < 0x80 && !g_ascii_isalnum (c) && c != '-' && c != '_' && c != '.'))
+        length = 0;
+    }
+
+  /* "10.0.0.300" is a mistyped address, not a host name. */
+  if (length == 0 || length > 253 || only_digits_and_dots)
+    {
+      g_set_error (error, FERRY_CONFIG_ERROR, FERRY_CONFIG_ERROR_INVALID,
+                   _("“%s” is not a host name or a numeric address"), host);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 static gboolean
 validate_device (const FerryConfig *config,
                  guint              index,
@@ -422,6 +1040,24 @@ validate_device (const FerryConfig *config,
     return invalid (error, field, _("“%s” is not a character set Ferry knows"),
                     device->character_set);
 
+  g_clear_pointer (&field, g_free);
+  field = g_strconcat (prefix, ".specialty", NULL);
+  if (device->specialty != NULL && !g_utf8_validate (device->specialty, -1, NULL))
+    return invalid (error, field, "%s", _("not valid UTF-8"));
+
+  if (ferry_physician_tag_to_string (device->physician_tag) == NULL)
+    {
+      g_clear_pointer (&field, g_free);
+      field = g_strconcat (prefix, ".physician_tag", NULL);
+      return invalid (error, field, _("%d is not a physician tag"), (int) device->physician_tag);
+    }
+
+  for (guint j = 0; j < strv_length0 (device->destinations); j++)
+    {
+      if (!check_destination_reference (config, prefix, j, device->destinations[j], error))
+        return FALSE;
+    }
+
   for (guint j = 0; j < index; j++)
     {
       const FerryDevice *other = g_ptr_array_index (config->devices, j);
@@ -447,6 +1083,228 @@ validate_device (const FerryConfig *config,
           return invalid (error, field,
                           _("“%s” is already the AE title of devices[%u] (“%s”)"),
                           device->ae_title, j, other->name);
+        }
+    }
+
+  return TRUE;
+}
+
+static gboolean
+validate_destination (const FerryConfig *config,
+                      guint              index,
+                      GError           **error)
+{
+  const FerryDestination *destination = g_ptr_array_index (config->destinations, index);
+  g_autofree char *prefix = g_strdup_printf ("destinations[%u]", index);
+  g_autofree char *field = NULL;
+  g_autofree char *name = NULL;
+
+#define FIELD(member) (g_free (field), field = g_strconcat (prefix, "." member, NULL))
+
+  FIELD ("name");
+  if (destination->name != NULL && !g_utf8_validate (destination->name, -1, NULL))
+    return invalid (error, field, "%s", _("not valid UTF-8"));
+  name = g_strstrip (g_strdup (destination->name != NULL ? destination->name : ""));
+  if (name[0] == '\0')
+    return invalid (error, field, "%s", _("a destination needs a name"));
+
+  FIELD ("ae_title");
+  if (destination->ae_title == NULL)
+    return invalid (error, field, "%s", _("AE title is empty"));
+  if (!ferry_ae_title_validate (destination->ae_title, error))
+    {
+      prefix_field (error, field);
+      return FALSE;
+    }
+
+  FIELD ("host");
+  if (!host_validate (destination->host, error))
+    {
+      prefix_field (error, field);
+      return FALSE;
+    }
+
+  FIELD ("port");
+  if (!ferry_port_validate (destination->port, error))
+    {
+      prefix_field (error, field);
+      return FALSE;
+    }
+
+  FIELD ("specialties");
+  for (guint j = 0; j < strv_length0 (destination->specialties); j++)
+    {
+      if (!g_utf8_validate (destination->specialties[j], -1, NULL))
+        return invalid (error, field, "%s", _("not valid UTF-8"));
+    }
+
+  FIELD ("character_set");
+  if (destination->character_set != NULL && destination->character_set[0] != '\0' &&
+      !ferry_charset_is_known (destination->character_set))
+    return invalid (error, field, _("“%s” is not a character set Ferry knows"),
+                    destination->character_set);
+
+  FIELD ("max_associations");
+  if (destination->max_associations < 1 ||
+      destination->max_associations > MAX_DESTINATION_ASSOCIATIONS)
+    return invalid (error, field, _("%u is not between 1 and %u"),
+                    destination->max_associations, MAX_DESTINATION_ASSOCIATIONS);
+
+  FIELD ("retry_interval_seconds");
+  if (destination->retry_interval_seconds < 1 ||
+      destination->retry_interval_seconds > MAX_RETRY_INTERVAL_SECONDS)
+    return invalid (error, field, _("%u is not between %u and %u seconds"),
+                    destination->retry_interval_seconds, 1u, MAX_RETRY_INTERVAL_SECONDS);
+
+  FIELD ("retry_days");
+  if (destination->retry_days < 1 || destination->retry_days > MAX_RETRY_DAYS)
+    return invalid (error, field, _("%u is not between %u and %u days"),
+                    destination->retry_days, 1u, MAX_RETRY_DAYS);
+
+  for (guint j = 0; j < index; j++)
+    {
+      const FerryDestination *other = g_ptr_array_index (config->destinations, j);
+
+      if (same_name (other->name, destination->name))
+        {
+          FIELD ("name");
+          return invalid (error, field, _("“%s” is already the name of destinations[%u]"),
+                          destination->name, j);
+        }
+
+      /* Two entries for one PACS would deliver every object twice to it. */
+      if (same_ae_title (other->ae_title, destination->ae_title) &&
+          g_ascii_strcasecmp (other->host, destination->host) == 0 &&
+          other->port == destination->port)
+        {
+          FIELD ("ae_title");
+          return invalid (error, field,
+                          _("“%s” at %s:%u is already used by destinations[%u] (“%s”)"),
+                          destination->ae_title, destination->host, destination->port, j,
+                          other->name);
+        }
+    }
+
+#undef FIELD
+
+  return TRUE;
+}
+
+/* Rules name attributes the way a PACS admin writes them; the dictionary decides. */
+static gboolean
+check_tag (const char  *field,
+           const char  *tag,
+           GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  guint16 group, element;
+
+  if (tag == NULL || tag[0] == '\0')
+    return invalid (error, field, "%s", _("the attribute is empty: use a keyword such as "
+                                          "PatientID or a tag such as 0010,0020"));
+  if (!ferry_dicom_parse_tag (tag, &group, &element, &local_error))
+    return invalid (error, field, "%s", local_error->message);
+
+  return TRUE;
+}
+
+static gboolean
+validate_rule (const FerryConfig *config,
+               guint              index,
+               GError           **error)
+{
+  const FerryRule *rule = g_ptr_array_index (config->rules, index);
+  g_autofree char *prefix = g_strdup_printf ("rules[%u]", index);
+  g_autofree char *field = NULL;
+  g_autofree char *name = NULL;
+
+  field = g_strconcat (prefix, ".name", NULL);
+  if (rule->name != NULL && !g_utf8_validate (rule->name, -1, NULL))
+    return invalid (error, field, "%s", _("not valid UTF-8"));
+  name = g_strstrip (g_strdup (rule->name != NULL ? rule->name : ""));
+  if (name[0] == '\0')
+    return invalid (error, field, "%s", _("a rule needs a name"));
+
+  for (guint j = 0; j < array_length0 (rule->conditions); j++)
+    {
+      const FerryCondition *condition = g_ptr_array_index (rule->conditions, j);
+
+      g_free (field);
+      field = g_strdup_printf ("%s.conditions[%u].tag", prefix, j);
+      if (!check_tag (field, condition->tag, error))
+        return FALSE;
+
+      g_free (field);
+      field = g_strdup_printf ("%s.conditions[%u].match", prefix, j);
+      if (ferry_match_op_to_string (condition->op) == NULL)
+        return invalid (error, field, _("%d is not a way to match"), (int) condition->op);
+
+      g_free (field);
+      field = g_strdup_printf ("%s.conditions[%u].value", prefix, j);
+      if (condition->value == NULL)
+        return invalid (error, field, "%s", _("a condition needs a value"));
+      if (!g_utf8_validate (condition->value, -1, NULL))
+        return invalid (error, field, "%s", _("not valid UTF-8"));
+      if (condition->op == FERRY_MATCH_REGEX)
+        {
+          g_autoptr(GRegex) regex = NULL;
+          g_autoptr(GError) local_error = NULL;
+
+          regex = g_regex_new (condition->value, 0, 0, &local_error);
+          if (regex == NULL)
+            return invalid (error, field, _("not a valid regular expression: %s"),
+                            local_error->message);
+        }
+    }
+
+  g_free (field);
+  field = g_strconcat (prefix, ".destinations", NULL);
+  if (strv_length0 (rule->destinations) == 0)
+    return invalid (error, field, "%s", _("a rule needs at least one destination"));
+  for (guint j = 0; j < strv_length0 (rule->destinations); j++)
+    {
+      if (!check_destination_reference (config, prefix, j, rule->destinations[j], error))
+        return FALSE;
+    }
+
+  for (guint j = 0; j < array_length0 (rule->coercions); j++)
+    {
+      const FerryCoercion *coercion = g_ptr_array_index (rule->coercions, j);
+
+      g_free (field);
+      field = g_strdup_printf ("%s.coercions[%u].action", prefix, j);
+      if (ferry_coercion_action_to_string (coercion->action) == NULL)
+        return invalid (error, field, _("%d is not a coercion"), (int) coercion->action);
+
+      g_free (field);
+      field = g_strdup_printf ("%s.coercions[%u].tag", prefix, j);
+      if (!check_tag (field, coercion->tag, error))
+        return FALSE;
+
+      g_free (field);
+      field = g_strdup_printf ("%s.coercions[%u].value", prefix, j);
+      switch (coercion->action)
+        {
+        case FERRY_COERCE_SET:
+          /* An empty value is allowed: it empties the attribute. */
+          if (coercion->value == NULL)
+            return invalid (error, field, "%s", _("“set” needs a value (it may be empty)"));
+          if (!g_utf8_validate (coercion->value, -1, NULL))
+            return invalid (error, field, "%s", _("not valid UTF-8"));
+          break;
+
+        case FERRY_COERCE_COPY:
+          if (!check_tag (field, coercion->value, error))
+            return FALSE;
+          break;
+
+        case FERRY_COERCE_REMOVE:
+          if (coercion->value != NULL && coercion->value[0] != '\0')
+            return invalid (error, field, "%s", _("“remove” takes no value"));
+          break;
+
+        default:
+          g_assert_not_reached ();
         }
     }
 
@@ -513,13 +1371,21 @@ ferry_config_validate (const FerryConfig  *config,
   if (config->station_name != NULL && !g_utf8_validate (config->station_name, -1, NULL))
     return invalid (error, "identity.station_name", "%s", _("not valid UTF-8"));
 
-  if (config->devices != NULL)
+  /* Destinations first: devices and rules refer to them by name. */
+  for (guint i = 0; i < array_length0 (config->destinations); i++)
     {
-      for (guint i = 0; i < config->devices->len; i++)
-        {
-          if (!validate_device (config, i, error))
-            return FALSE;
-        }
+      if (!validate_destination (config, i, error))
+        return FALSE;
+    }
+  for (guint i = 0; i < array_length0 (config->devices); i++)
+    {
+      if (!validate_device (config, i, error))
+        return FALSE;
+    }
+  for (guint i = 0; i < array_length0 (config->rules); i++)
+    {
+      if (!validate_rule (config, i, error))
+        return FALSE;
     }
 
   return TRUE;
@@ -700,6 +1566,329 @@ read_identity (FerryConfig  *config,
   return TRUE;
 }
 
+/* A list of strings; an empty list is stored as NULL. */
+static gboolean
+read_string_array (JsonObject   *object,
+                   const char   *member,
+                   const char   *field,
+                   char       ***value,
+                   GError      **error)
+{
+  JsonNode *node = json_object_get_member (object, member);
+  g_autoptr(GStrvBuilder) builder = NULL;
+  JsonArray *array;
+
+  if (node == NULL)
+    return TRUE;
+  if (JSON_NODE_HOLDS_NULL (node))
+    {
+      g_clear_pointer (value, g_strfreev);
+      return TRUE;
+    }
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return wrong_type (error, field, _("an array of strings"));
+
+  array = json_node_get_array (node);
+  builder = g_strv_builder_new ();
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (element) || json_node_get_value_type (element) != G_TYPE_STRING)
+        {
+          g_autofree char *element_field = g_strdup_printf ("%s[%u]", field, i);
+          return wrong_type (error, element_field, _("a string"));
+        }
+      g_strv_builder_add (builder, json_node_get_string (element));
+    }
+
+  g_clear_pointer (value, g_strfreev);
+  if (json_array_get_length (array) > 0)
+    *value = g_strv_builder_end (builder);
+  return TRUE;
+}
+
+/* A whole number that must lie in [@min, @max]. */
+static gboolean
+read_uint (JsonObject  *object,
+           const char  *member,
+           const char  *field,
+           guint        min,
+           guint        max,
+           guint       *value,
+           GError     **error)
+{
+  gint64 number = *value;
+
+  if (!read_integer (object, member, field, &number, error))
+    return FALSE;
+  if (number < min || number > max)
+    return invalid (error, field, _("%lld is not between %u and %u"), (long long) number, min, max);
+
+  *value = (guint) number;
+  return TRUE;
+}
+
+/* One of @names, stored as its index. */
+static gboolean
+read_enum (JsonObject         *object,
+           const char         *member,
+           const char         *field,
+           const char *const  *names,
+           guint               n_names,
+           int                *value,
+           GError            **error)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *choices = NULL;
+  int index;
+
+  if (!read_string (object, member, field, &text, error))
+    return FALSE;
+  if (text == NULL)
+    return TRUE;
+
+  index = name_index (names, n_names, text);
+  if (index < 0)
+    {
+      g_autoptr(GString) list = g_string_new (NULL);
+
+      for (guint i = 0; i < n_names; i++)
+        g_string_append_printf (list, "%s%s", i > 0 ? ", " : "", names[i]);
+      /* Translators: the second %s is a list such as "equals, starts-with, regex" */
+      return invalid (error, field, _("“%s” is not one of %s"), text, list->str);
+    }
+
+  *value = index;
+  return TRUE;
+}
+
+static gboolean
+read_destinations (FerryConfig  *config,
+                   JsonNode     *node,
+                   GError      **error)
+{
+  JsonArray *array;
+
+  if (JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return wrong_type (error, "destinations", _("an array"));
+
+  array = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      g_autofree char *prefix = g_strdup_printf ("destinations[%u]", i);
+      g_autofree char *field = NULL;
+      g_autofree char *name = NULL;
+      g_autofree char *ae_title = NULL;
+      g_autofree char *host = NULL;
+      g_autoptr(FerryDestination) destination = NULL;
+      gint64 port = -1;
+      JsonObject *object;
+
+#define FIELD(member) (g_free (field), field = g_strconcat (prefix, "." member, NULL))
+
+      if (!JSON_NODE_HOLDS_OBJECT (element))
+        return wrong_type (error, prefix, _("an object"));
+      object = json_node_get_object (element);
+
+      if (!read_string (object, "name", FIELD ("name"), &name, error))
+        return FALSE;
+      if (name == NULL)
+        return invalid (error, field, "%s", _("a destination needs a name"));
+      if (!read_string (object, "ae_title", FIELD ("ae_title"), &ae_title, error))
+        return FALSE;
+      if (ae_title == NULL)
+        return invalid (error, field, "%s", _("AE title is empty"));
+      if (!read_string (object, "host", FIELD ("host"), &host, error))
+        return FALSE;
+      if (host == NULL)
+        return invalid (error, field, "%s", _("a destination needs a host name or address"));
+      if (!read_integer (object, "port", FIELD ("port"), &port, error))
+        return FALSE;
+      if (!json_object_has_member (object, "port"))
+        return invalid (error, field, "%s", _("a destination needs a port"));
+      if (!ferry_port_validate (port, error))
+        {
+          prefix_field (error, field);
+          return FALSE;
+        }
+
+      destination = ferry_destination_new (name, ae_title, host, (guint16) port);
+
+      if (!read_string_array (object, "specialties", FIELD ("specialties"),
+                              &destination->specialties, error) ||
+          !read_string (object, "character_set", FIELD ("character_set"),
+                        &destination->character_set, error) ||
+          !read_boolean (object, "decompress", FIELD ("decompress"),
+                         &destination->decompress, error) ||
+          !read_uint (object, "max_associations", FIELD ("max_associations"), 1,
+                      MAX_DESTINATION_ASSOCIATIONS, &destination->max_associations, error) ||
+          !read_uint (object, "retry_interval_seconds", FIELD ("retry_interval_seconds"), 1,
+                      MAX_RETRY_INTERVAL_SECONDS, &destination->retry_interval_seconds, error) ||
+          !read_uint (object, "retry_days", FIELD ("retry_days"), 1, MAX_RETRY_DAYS,
+                      &destination->retry_days, error) ||
+          !read_boolean (object, "default", FIELD ("default"), &destination->is_default, error) ||
+          !read_boolean (object, "verified", FIELD ("verified"), &destination->verified, error))
+        return FALSE;
+
+#undef FIELD
+
+      normalise_optional (&destination->character_set);
+      g_ptr_array_add (config->destinations, g_steal_pointer (&destination));
+    }
+
+  return TRUE;
+}
+
+static gboolean
+read_conditions (FerryRule   *rule,
+                 JsonObject  *object,
+                 const char  *prefix,
+                 GError     **error)
+{
+  g_autofree char *field = g_strconcat (prefix, ".conditions", NULL);
+  JsonNode *node = json_object_get_member (object, "conditions");
+  JsonArray *array;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return wrong_type (error, field, _("an array"));
+
+  array = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      g_autofree char *item = g_strdup_printf ("%s.conditions[%u]", prefix, i);
+      g_autofree char *tag_field = g_strconcat (item, ".tag", NULL);
+      g_autofree char *match_field = g_strconcat (item, ".match", NULL);
+      g_autofree char *value_field = g_strconcat (item, ".value", NULL);
+      g_autofree char *tag = NULL;
+      g_autofree char *value = NULL;
+      int op = FERRY_MATCH_EQUALS;
+      JsonObject *condition;
+
+      if (!JSON_NODE_HOLDS_OBJECT (element))
+        return wrong_type (error, item, _("an object"));
+      condition = json_node_get_object (element);
+
+      if (!read_string (condition, "tag", tag_field, &tag, error) ||
+          !read_enum (condition, "match", match_field, match_op_names,
+                      G_N_ELEMENTS (match_op_names), &op, error) ||
+          !read_string (condition, "value", value_field, &value, error))
+        return FALSE;
+      if (tag == NULL)
+        return invalid (error, tag_field, "%s", _("a condition needs an attribute"));
+
+      /* Validation says what is wrong with a missing value. */
+      g_ptr_array_add (rule->conditions, ferry_condition_new (tag, (FerryMatchOp) op, value));
+    }
+
+  return TRUE;
+}
+
+static gboolean
+read_coercions (FerryRule   *rule,
+                JsonObject  *object,
+                const char  *prefix,
+                GError     **error)
+{
+  g_autofree char *field = g_strconcat (prefix, ".coercions", NULL);
+  JsonNode *node = json_object_get_member (object, "coercions");
+  JsonArray *array;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return wrong_type (error, field, _("an array"));
+
+  array = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      g_autofree char *item = g_strdup_printf ("%s.coercions[%u]", prefix, i);
+      g_autofree char *action_field = g_strconcat (item, ".action", NULL);
+      g_autofree char *tag_field = g_strconcat (item, ".tag", NULL);
+      g_autofree char *value_field = g_strconcat (item, ".value", NULL);
+      g_autofree char *tag = NULL;
+      g_autofree char *value = NULL;
+      int action = -1;
+      JsonObject *coercion;
+
+      if (!JSON_NODE_HOLDS_OBJECT (element))
+        return wrong_type (error, item, _("an object"));
+      coercion = json_node_get_object (element);
+
+      if (!read_enum (coercion, "action", action_field, coercion_action_names,
+                      G_N_ELEMENTS (coercion_action_names), &action, error) ||
+          !read_string (coercion, "tag", tag_field, &tag, error) ||
+          !read_string (coercion, "value", value_field, &value, error))
+        return FALSE;
+      if (action < 0)
+        return invalid (error, action_field, "%s", _("a coercion needs an action: set, copy or "
+                                                      "remove"));
+      if (tag == NULL)
+        return invalid (error, tag_field, "%s", _("a coercion needs an attribute"));
+      if (action == FERRY_COERCE_REMOVE)
+        normalise_optional (&value);
+
+      g_ptr_array_add (rule->coercions,
+                       ferry_coercion_new ((FerryCoercionAction) action, tag, value));
+    }
+
+  return TRUE;
+}
+
+static gboolean
+read_rules (FerryConfig  *config,
+            JsonNode     *node,
+            GError      **error)
+{
+  JsonArray *array;
+
+  if (JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return wrong_type (error, "rules", _("an array"));
+
+  array = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      g_autofree char *prefix = g_strdup_printf ("rules[%u]", i);
+      g_autofree char *name_field = g_strconcat (prefix, ".name", NULL);
+      g_autofree char *enabled_field = g_strconcat (prefix, ".enabled", NULL);
+      g_autofree char *destinations_field = g_strconcat (prefix, ".destinations", NULL);
+      g_autofree char *name = NULL;
+      g_autoptr(FerryRule) rule = NULL;
+      JsonObject *object;
+
+      if (!JSON_NODE_HOLDS_OBJECT (element))
+        return wrong_type (error, prefix, _("an object"));
+      object = json_node_get_object (element);
+
+      if (!read_string (object, "name", name_field, &name, error))
+        return FALSE;
+      if (name == NULL)
+        return invalid (error, name_field, "%s", _("a rule needs a name"));
+
+      rule = ferry_rule_new (name);
+      if (!read_boolean (object, "enabled", enabled_field, &rule->enabled, error) ||
+          !read_conditions (rule, object, prefix, error) ||
+          !read_string_array (object, "destinations", destinations_field, &rule->destinations,
+                              error) ||
+          !read_coercions (rule, object, prefix, error))
+        return FALSE;
+
+      g_ptr_array_add (config->rules, g_steal_pointer (&rule));
+    }
+
+  return TRUE;
+}
+
 static gboolean
 read_devices (FerryConfig  *config,
               JsonNode     *node,
@@ -721,10 +1910,17 @@ read_devices (FerryConfig  *config,
       g_autofree char *ae_field = g_strconcat (prefix, ".ae_title", NULL);
       g_autofree char *host_field = g_strconcat (prefix, ".host", NULL);
       g_autofree char *charset_field = g_strconcat (prefix, ".character_set", NULL);
+      g_autofree char *specialty_field = g_strconcat (prefix, ".specialty", NULL);
+      g_autofree char *tag_field = g_strconcat (prefix, ".physician_tag", NULL);
+      g_autofree char *destinations_field = g_strconcat (prefix, ".destinations", NULL);
       g_autofree char *name = NULL;
       g_autofree char *ae_title = NULL;
       g_autofree char *host = NULL;
       g_autofree char *character_set = NULL;
+      g_autofree char *specialty = NULL;
+      g_auto(GStrv) destinations = NULL;
+      int physician_tag = FERRY_PHYSICIAN_TAG_PERFORMING;
+      FerryDevice *device;
       JsonObject *object;
 
       if (!JSON_NODE_HOLDS_OBJECT (element))
@@ -734,7 +1930,11 @@ read_devices (FerryConfig  *config,
       if (!read_string (object, "name", name_field, &name, error) ||
           !read_string (object, "ae_title", ae_field, &ae_title, error) ||
           !read_string (object, "host", host_field, &host, error) ||
-          !read_string (object, "character_set", charset_field, &character_set, error))
+          !read_string (object, "character_set", charset_field, &character_set, error) ||
+          !read_string (object, "specialty", specialty_field, &specialty, error) ||
+          !read_enum (object, "physician_tag", tag_field, physician_tag_names,
+                      G_N_ELEMENTS (physician_tag_names), &physician_tag, error) ||
+          !read_string_array (object, "destinations", destinations_field, &destinations, error))
         return FALSE;
 
       if (name == NULL)
@@ -744,7 +1944,12 @@ read_devices (FerryConfig  *config,
 
       normalise_optional (&host);
       normalise_optional (&character_set);
-      g_ptr_array_add (config->devices, ferry_device_new (name, ae_title, host, character_set));
+      normalise_optional (&specialty);
+      device = ferry_device_new (name, ae_title, host, character_set);
+      device->specialty = g_steal_pointer (&specialty);
+      device->physician_tag = (FerryPhysicianTag) physician_tag;
+      device->destinations = g_steal_pointer (&destinations);
+      g_ptr_array_add (config->devices, device);
     }
 
   return TRUE;
@@ -773,7 +1978,7 @@ ferry_config_from_json (const char  *data,
   JsonNode *root;
   JsonObject *object;
   JsonObject *section;
-  JsonNode *devices;
+  JsonNode *member;
   gint64 version = FERRY_CONFIG_VERSION;
 
   g_return_val_if_fail (data != NULL, NULL);
@@ -826,14 +2031,42 @@ ferry_config_from_json (const char  *data,
   if (section != NULL && !read_identity (config, section, error))
     return NULL;
 
-  devices = json_object_get_member (object, "devices");
-  if (devices != NULL && !read_devices (config, devices, error))
+  /* Destinations first, so that errors in them come before errors in references to them. */
+  member = json_object_get_member (object, "destinations");
+  if (member != NULL && !read_destinations (config, member, error))
+    return NULL;
+
+  member = json_object_get_member (object, "devices");
+  if (member != NULL && !read_devices (config, member, error))
+    return NULL;
+
+  member = json_object_get_member (object, "rules");
+  if (member != NULL && !read_rules (config, member, error))
     return NULL;
 
   if (!ferry_config_validate (config, error))
     return NULL;
 
   return g_steal_pointer (&config);
+}
+
+static const char *
+or_empty (const char *value)
+{
+  return value != NULL ? value : "";
+}
+
+/* Always written, as an empty array when there is nothing, so the file shows the field. */
+static void
+add_string_array (JsonBuilder  *builder,
+                  const char   *member,
+                  char * const *strv)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_begin_array (builder);
+  for (guint i = 0; strv != NULL && strv[i] != NULL; i++)
+    json_builder_add_string_value (builder, strv[i]);
+  json_builder_end_array (builder);
 }
 
 /**
@@ -913,6 +2146,109 @@ ferry_config_to_json (const FerryConfig *config)
           json_builder_set_member_name (builder, "character_set");
           json_builder_add_string_value (builder, device->character_set);
         }
+      if (device->specialty != NULL && device->specialty[0] != '\0')
+        {
+          json_builder_set_member_name (builder, "specialty");
+          json_builder_add_string_value (builder, device->specialty);
+        }
+      json_builder_set_member_name (builder, "physician_tag");
+      json_builder_add_string_value (builder,
+                                     or_empty (ferry_physician_tag_to_string (device->physician_tag)));
+      add_string_array (builder, "destinations", device->destinations);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "destinations");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < array_length0 (config->destinations); i++)
+    {
+      const FerryDestination *destination = g_ptr_array_index (config->destinations, i);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "name");
+      json_builder_add_string_value (builder, or_empty (destination->name));
+      json_builder_set_member_name (builder, "ae_title");
+      json_builder_add_string_value (builder, or_empty (destination->ae_title));
+      json_builder_set_member_name (builder, "host");
+      json_builder_add_string_value (builder, or_empty (destination->host));
+      json_builder_set_member_name (builder, "port");
+      json_builder_add_int_value (builder, destination->port);
+      add_string_array (builder, "specialties", destination->specialties);
+      json_builder_set_member_name (builder, "character_set");
+      json_builder_add_string_value (builder, or_empty (destination->character_set));
+      json_builder_set_member_name (builder, "decompress");
+      json_builder_add_boolean_value (builder, destination->decompress);
+      json_builder_set_member_name (builder, "max_associations");
+      json_builder_add_int_value (builder, destination->max_associations);
+      json_builder_set_member_name (builder, "retry_interval_seconds");
+      json_builder_add_int_value (builder, destination->retry_interval_seconds);
+      json_builder_set_member_name (builder, "retry_days");
+      json_builder_add_int_value (builder, destination->retry_days);
+      json_builder_set_member_name (builder, "default");
+      json_builder_add_boolean_value (builder, destination->is_default);
+      json_builder_set_member_name (builder, "verified");
+      json_builder_add_boolean_value (builder, destination->verified);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "rules");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < array_length0 (config->rules); i++)
+    {
+      const FerryRule *rule = g_ptr_array_index (config->rules, i);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "name");
+      json_builder_add_string_value (builder, or_empty (rule->name));
+      json_builder_set_member_name (builder, "enabled");
+      json_builder_add_boolean_value (builder, rule->enabled);
+
+      json_builder_set_member_name (builder, "conditions");
+      json_builder_begin_array (builder);
+      for (guint j = 0; j < array_length0 (rule->conditions); j++)
+        {
+          const FerryCondition *condition = g_ptr_array_index (rule->conditions, j);
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "tag");
+          json_builder_add_string_value (builder, or_empty (condition->tag));
+          json_builder_set_member_name (builder, "match");
+          json_builder_add_string_value (builder,
+                                         or_empty (ferry_match_op_to_string (condition->op)));
+          if (condition->value != NULL)
+            {
+              json_builder_set_member_name (builder, "value");
+              json_builder_add_string_value (builder, condition->value);
+            }
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+
+      add_string_array (builder, "destinations", rule->destinations);
+
+      json_builder_set_member_name (builder, "coercions");
+      json_builder_begin_array (builder);
+      for (guint j = 0; j < array_length0 (rule->coercions); j++)
+        {
+          const FerryCoercion *coercion = g_ptr_array_index (rule->coercions, j);
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "action");
+          json_builder_add_string_value (builder,
+                                         or_empty (ferry_coercion_action_to_string (coercion->action)));
+          json_builder_set_member_name (builder, "tag");
+          json_builder_add_string_value (builder, or_empty (coercion->tag));
+          if (coercion->value != NULL)
+            {
+              json_builder_set_member_name (builder, "value");
+              json_builder_add_string_value (builder, coercion->value);
+            }
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -1138,4 +2474,191 @@ ferry_config_find_device (const FerryConfig *config,
     }
 
   return unbound;
+}
+
+/**
+ * ferry_config_find_destination:
+ * @config: a configuration
+ * @name: the name of a destination
+ *
+ * Names are compared case-insensitively.
+ *
+ * Returns: (transfer none) (nullable): the destination named @name, or %NULL
+ */
+const FerryDestination *
+ferry_config_find_destination (const FerryConfig *config,
+                               const char        *name)
+{
+  g_return_val_if_fail (config != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  for (guint i = 0; i < array_length0 (config->destinations); i++)
+    {
+      const FerryDestination *destination = g_ptr_array_index (config->destinations, i);
+
+      if (same_name (destination->name, name))
+        return destination;
+    }
+
+  return NULL;
+}
+
+/**
+ * ferry_config_dup_default_destinations:
+ * @config: a configuration
+ *
+ * The destinations marked default, where objects from unknown devices and from devices with no
+ * list of their own go.
+ *
+ * Returns: (transfer container) (element-type FerryDestination): the default destinations, in
+ *   the order of the configuration; they belong to @config
+ */
+GPtrArray *
+ferry_config_dup_default_destinations (const FerryConfig *config)
+{
+  GPtrArray *defaults;
+
+  g_return_val_if_fail (config != NULL, NULL);
+
+  defaults = g_ptr_array_new ();
+  for (guint i = 0; i < array_length0 (config->destinations); i++)
+    {
+      FerryDestination *destination = g_ptr_array_index (config->destinations, i);
+
+      if (destination->is_default)
+        g_ptr_array_add (defaults, destination);
+    }
+
+  return defaults;
+}
+
+/* Replaces every entry of @strv that names @old_name by @new_name (or removes it when
+ * @new_name is NULL); an emptied list becomes NULL. */
+static void
+update_references (char       ***strv,
+                   const char   *old_name,
+                   const char   *new_name)
+{
+  g_autoptr(GStrvBuilder) builder = NULL;
+  gboolean any = FALSE;
+
+  if (*strv == NULL)
+    return;
+
+  builder = g_strv_builder_new ();
+  for (guint i = 0; (*strv)[i] != NULL; i++)
+    {
+      if (!same_name ((*strv)[i], old_name))
+        {
+          g_strv_builder_add (builder, (*strv)[i]);
+          any = TRUE;
+        }
+      else if (new_name != NULL)
+        {
+          g_strv_builder_add (builder, new_name);
+          any = TRUE;
+        }
+    }
+
+  g_strfreev (*strv);
+  *strv = any ? g_strv_builder_end (builder) : NULL;
+}
+
+/**
+ * ferry_config_rename_destination:
+ * @config: a configuration
+ * @old_name: the name of a destination (case-insensitive)
+ * @new_name: its new name
+ *
+ * Renames the destination and every reference to it in devices and rules. It does not validate
+ * @new_name; ferry_config_validate() does.
+ *
+ * Returns: %FALSE when there is no destination named @old_name
+ */
+gboolean
+ferry_config_rename_destination (FerryConfig *config,
+                                 const char  *old_name,
+                                 const char  *new_name)
+{
+  FerryDestination *destination;
+  g_autofree char *old = NULL;
+
+  g_return_val_if_fail (config != NULL, FALSE);
+  g_return_val_if_fail (old_name != NULL, FALSE);
+  g_return_val_if_fail (new_name != NULL, FALSE);
+
+  destination = (FerryDestination *) ferry_config_find_destination (config, old_name);
+  if (destination == NULL)
+    return FALSE;
+
+  /* @old_name may be the destination's own name, which is replaced below. */
+  old = g_strdup (old_name);
+  g_free (destination->name);
+  destination->name = g_strdup (new_name);
+
+  for (guint i = 0; i < array_length0 (config->devices); i++)
+    {
+      FerryDevice *device = g_ptr_array_index (config->devices, i);
+
+      update_references (&device->destinations, old, new_name);
+    }
+  for (guint i = 0; i < array_length0 (config->rules); i++)
+    {
+      FerryRule *rule = g_ptr_array_index (config->rules, i);
+
+      update_references (&rule->destinations, old, new_name);
+    }
+
+  return TRUE;
+}
+
+/**
+ * ferry_config_remove_destination:
+ * @config: a configuration
+ * @name: the name of a destination (case-insensitive)
+ *
+ * Removes the destination and every reference to it. A device whose list becomes empty sends to
+ * the default destinations; a rule left without destinations is removed.
+ *
+ * Returns: %FALSE when there is no destination named @name
+ */
+gboolean
+ferry_config_remove_destination (FerryConfig *config,
+                                 const char  *name)
+{
+  g_autofree char *removed = NULL;
+  guint index;
+
+  g_return_val_if_fail (config != NULL, FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  for (index = 0; index < array_length0 (config->destinations); index++)
+    {
+      const FerryDestination *destination = g_ptr_array_index (config->destinations, index);
+
+      if (same_name (destination->name, name))
+        break;
+    }
+  if (index == array_length0 (config->destinations))
+    return FALSE;
+
+  removed = g_strdup (name);
+  g_ptr_array_remove_index (config->destinations, index);
+
+  for (guint i = 0; i < array_length0 (config->devices); i++)
+    {
+      FerryDevice *device = g_ptr_array_index (config->devices, i);
+
+      update_references (&device->destinations, removed, NULL);
+    }
+  for (guint i = array_length0 (config->rules); i > 0; i--)
+    {
+      FerryRule *rule = g_ptr_array_index (config->rules, i - 1);
+
+      update_references (&rule->destinations, removed, NULL);
+      if (rule->destinations == NULL)
+        g_ptr_array_remove_index (config->rules, i - 1);
+    }
+
+  return TRUE;
 }
