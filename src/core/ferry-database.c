@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "ferry-database.h"
+#include "ferry-database-private.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -77,6 +78,33 @@ static const char * const migrations[] = {
   "CREATE INDEX series_study_ref ON series (study_ref);"
   "CREATE INDEX studies_patient_ref ON studies (patient_ref);"
   "CREATE INDEX studies_last_received_at ON studies (last_received_at);",
+
+  /* 1 → 2: the delivery ledger. Instances indexed before it existed count as routed (to no
+   * destination); new ones are inserted unrouted and the router takes them. */
+  "ALTER TABLE instances ADD COLUMN routed INTEGER NOT NULL DEFAULT 1;"
+  "ALTER TABLE instances ADD COLUMN route_to TEXT;"
+  "CREATE INDEX instances_unrouted ON instances (id) WHERE routed = 0;"
+  "CREATE TABLE deliveries ("
+  "  id INTEGER PRIMARY KEY,"
+  "  instance_ref INTEGER NOT NULL REFERENCES instances (id),"
+  "  destination TEXT NOT NULL,"
+  "  state TEXT NOT NULL CHECK (state IN ('queued', 'sending', 'delivered',"
+  "                                       'delivered-with-warning', 'retrying', 'failed',"
+  "                                       'outbox', 'cancelled')),"
+  "  attempts INTEGER NOT NULL DEFAULT 0,"
+  "  uncertain INTEGER NOT NULL DEFAULT 0,"
+  "  coercions TEXT,"
+  "  queued_at INTEGER NOT NULL,"
+  "  next_attempt_at INTEGER,"
+  "  last_attempt_at INTEGER,"
+  "  last_status INTEGER,"
+  "  last_status_meaning TEXT,"
+  "  last_error TEXT,"
+  "  delivered_at INTEGER,"
+  "  updated_at INTEGER NOT NULL,"
+  "  UNIQUE (instance_ref, destination));"
+  "CREATE INDEX deliveries_due ON deliveries (state, destination, next_attempt_at);"
+  "CREATE INDEX deliveries_instance_ref ON deliveries (instance_ref);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == FERRY_DATABASE_SCHEMA_VERSION);
@@ -170,8 +198,8 @@ static const char * const statement_sql[N_STMTS] = {
   [STMT_INSERT_INSTANCE] =
     "INSERT INTO instances (series_ref, sop_instance_uid, sop_class_uid, transfer_syntax_uid,"
     "                       instance_number, specific_character_set, calling_ae, peer_address,"
-    "                       file_path, sha256, size, received_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    "                       file_path, sha256, size, received_at, routed, route_to)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?13)",
   [STMT_LIST_STUDIES] =
     STUDY_COLUMNS "ORDER BY s.last_received_at DESC, s.id DESC",
   [STMT_GET_STUDY] =
@@ -740,6 +768,7 @@ insert_instance_locked (FerryDatabase              *self,
   bind_text (stmt, 10, record->sha256);
   sqlite3_bind_int64 (stmt, 11, (sqlite3_int64) record->size);
   sqlite3_bind_int64 (stmt, 12, record->received_at);
+  bind_text (stmt, 13, record->route_to);
   if (!step_done (self, stmt, _("add the instance"), error))
     return FALSE;
 
@@ -1187,6 +1216,7 @@ ferry_instance_record_free (FerryInstanceRecord *record)
   g_free (record->peer_address);
   g_free (record->file_path);
   g_free (record->sha256);
+  g_free (record->route_to);
   g_free (record);
 }
 
@@ -1246,4 +1276,35 @@ ferry_study_record_copy (const FerryStudyRecord *record)
   copy->last_received_at = record->last_received_at;
 
   return copy;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* For the delivery ledger (ferry-database-private.h).                                        */
+
+sqlite3 *
+ferry_database_lock (FerryDatabase *db)
+{
+  g_mutex_lock (&db->mutex);
+  return db->db;
+}
+
+void
+ferry_database_unlock (FerryDatabase *db)
+{
+  g_mutex_unlock (&db->mutex);
+}
+
+gboolean
+ferry_database_set_sqlite_error (GError     **error,
+                                 sqlite3     *db,
+                                 int          rc,
+                                 const char  *operation)
+{
+  return set_sqlite_error (error, db, rc, operation);
+}
+
+void
+ferry_database_rollback (FerryDatabase *db)
+{
+  rollback (db);
 }

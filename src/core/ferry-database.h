@@ -25,7 +25,7 @@ typedef enum {
 
 GQuark ferry_database_error_quark (void);
 
-#define FERRY_DATABASE_SCHEMA_VERSION 1
+#define FERRY_DATABASE_SCHEMA_VERSION 2
 
 typedef struct _FerryDatabase FerryDatabase;
 
@@ -57,6 +57,8 @@ typedef struct {
   char   *sha256;
   guint64 size;
   gint64  received_at;             /* microseconds since the epoch, UTC */
+  char   *route_to;                /* (nullable) the destination chosen when it was imported by
+                                    * hand; NULL: the router decides */
 } FerryInstanceRecord;
 
 /* One row of the Studies page. */

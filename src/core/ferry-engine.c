@@ -20,6 +20,8 @@
 #include "ferry-database.h"
 #include "ferry-dicom.h"
 #include "ferry-engine.h"
+#include "ferry-engine-private.h"
+#include "ferry-deliverer.h"
 #include "ferry-receiver.h"
 
 /* How long associations in flight may take to finish when the receiver stops. */
@@ -47,6 +49,10 @@ struct _FerryEngine
   /* The receiver is swapped by workers (apply_config) and read by stop(): guarded. */
   GMutex         receiver_lock;
   FerryReceiver *receiver;
+
+  /* Created by start() and freed by stop(), both under apply_lock, around the receiver's life:
+   * the receiver's threads may kick it whenever they exist. */
+  FerryDeliverer *deliverer;
 
   /* Applying configuration is serialised: a worker compares against what the previous apply
    * put in force, never against self->config, which the main thread replaces. */
@@ -86,6 +92,7 @@ enum {
   INSTANCE_STORED,
   STUDY_CHANGED,
   STORE_FAILED,
+  DELIVERIES_CHANGED,
   N_SIGNALS
 };
 
@@ -325,6 +332,32 @@ receiver_instance_stored_cb (const char *study_instance_uid,
   handoff->study_instance_uid = g_strdup (study_instance_uid);
   handoff->sop_instance_uid = g_strdup (sop_instance_uid);
   post_to_main (self, instance_stored_main_cb, handoff);
+
+  /* Route and send it now rather than at the next poll. */
+  if (self->deliverer != NULL)
+    ferry_deliverer_kick (self->deliverer);
+}
+
+static gboolean
+deliveries_changed_main_cb (gpointer data)
+{
+  Handoff *handoff = data;
+
+  g_signal_emit (handoff->engine, signals[DELIVERIES_CHANGED], 0, handoff->study_instance_uid);
+  return G_SOURCE_REMOVE;
+}
+
+/* On the deliverer's threads. */
+static void
+deliveries_changed_cb (const char *study_instance_uid,
+                       gpointer    user_data)
+{
+  FerryEngine *self = user_data;
+  Handoff *handoff = g_new0 (Handoff, 1);
+
+  handoff->engine = g_object_ref (self);
+  handoff->study_instance_uid = g_strdup (study_instance_uid);
+  post_to_main (self, deliveries_changed_main_cb, handoff);
 }
 
 static void
@@ -601,6 +634,8 @@ apply_config_in_worker (FerryEngine  *self,
     {
       ferry_config_free (self->applied);
       self->applied = ferry_config_copy (apply->config);
+      if (self->deliverer != NULL)
+        ferry_deliverer_set_config (self->deliverer, apply->config);
     }
 
   return ret;
@@ -874,6 +909,16 @@ ferry_engine_start (FerryEngine  *self,
                ferry_archive_get_swept_count (self->archive));
 
   g_mutex_lock (&self->apply_lock);
+  self->deliverer = ferry_deliverer_new (self->db, self->archive, deliveries_changed_cb, self);
+  ferry_deliverer_set_config (self->deliverer, self->applied);
+  if (!ferry_deliverer_start (self->deliverer, error))
+    {
+      g_clear_pointer (&self->deliverer, ferry_deliverer_free);
+      g_mutex_unlock (&self->apply_lock);
+      g_clear_pointer (&self->archive, ferry_archive_close);
+      g_clear_pointer (&self->lock, ferry_lock_release);
+      return FALSE;
+    }
   self->started = TRUE;
   g_mutex_unlock (&self->apply_lock);
 
@@ -918,11 +963,34 @@ ferry_engine_stop (FerryEngine *self)
   g_mutex_lock (&self->apply_lock);
   self->started = FALSE;
   close_receiver (self);
+  g_clear_pointer (&self->deliverer, ferry_deliverer_free);
   g_clear_pointer (&self->archive, ferry_archive_close);
   g_mutex_unlock (&self->apply_lock);
   g_clear_pointer (&self->lock, ferry_lock_release);
 
   set_receiver_state (self, FERRY_RECEIVER_STOPPED, 0, NULL);
+}
+
+/* ferry-engine-private.h */
+FerryDatabase *
+ferry_engine_get_database (FerryEngine *self)
+{
+  return self->db;
+}
+
+FerryArchive *
+ferry_engine_get_archive (FerryEngine *self)
+{
+  return self->archive;
+}
+
+void
+ferry_engine_kick_deliveries (FerryEngine *self)
+{
+  g_mutex_lock (&self->apply_lock);
+  if (self->deliverer != NULL)
+    ferry_deliverer_kick (self->deliverer);
+  g_mutex_unlock (&self->apply_lock);
 }
 
 const FerryPaths *
@@ -1308,6 +1376,9 @@ ferry_engine_class_init (FerryEngineClass *klass)
   signals[STORE_FAILED] =
     g_signal_new ("store-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  signals[DELIVERIES_CHANGED] =
+    g_signal_new ("deliveries-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void

@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 
 #include "ferry-config.h"
+#include "ferry-ledger.h"
 #include "ferry-paths.h"
 #include "ferry-study.h"
 
@@ -137,6 +138,57 @@ gboolean            ferry_engine_echo_finish          (FerryEngine   *self,
                                                        GAsyncResult  *result,
                                                        GError       **error);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Deliveries: the ledger, read and changed in a worker.                                       */
+
+/* (element-type FerryDelivery), oldest first; @study_instance_uid NULL: every study; @states a
+ * FERRY_DELIVERY_STATE_BIT mask, 0 for all. */
+void                ferry_engine_list_deliveries_async (FerryEngine        *self,
+                                                        const char         *study_instance_uid,
+                                                        guint               states,
+                                                        GCancellable       *cancellable,
+                                                        GAsyncReadyCallback callback,
+                                                        gpointer            user_data);
+GPtrArray          *ferry_engine_list_deliveries_finish (FerryEngine       *self,
+                                                         GAsyncResult      *result,
+                                                         GError           **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* (element-type FerryDeliverySummary), one per destination of the study. */
+void                ferry_engine_summarize_deliveries_async (FerryEngine        *self,
+                                                             const char         *study_instance_uid,
+                                                             GCancellable       *cancellable,
+                                                             GAsyncReadyCallback callback,
+                                                             gpointer            user_data);
+GPtrArray          *ferry_engine_summarize_deliveries_finish (FerryEngine       *self,
+                                                              GAsyncResult      *result,
+                                                              GError           **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* Retry now, resend or cancel the rows matching the filter (NULL fields: all), then schedule.
+ * "deliveries-changed" follows for the studies touched. */
+void                ferry_engine_act_on_deliveries_async (FerryEngine        *self,
+                                                          FerryLedgerAction   action,
+                                                          const char         *study_instance_uid,
+                                                          const char         *destination,
+                                                          const char         *sop_instance_uid,
+                                                          GCancellable       *cancellable,
+                                                          GAsyncReadyCallback callback,
+                                                          gpointer            user_data);
+gboolean            ferry_engine_act_on_deliveries_finish (FerryEngine       *self,
+                                                           GAsyncResult      *result,
+                                                           guint             *changed,
+                                                           GError           **error);
+
+/* Blocking, for the CLI; work whether or not this process owns the data directory (a running
+ * owner polls the ledger and picks changes up within seconds). */
+GPtrArray          *ferry_engine_list_deliveries_sync (FerryEngine              *self,
+                                                       const FerryLedgerFilter  *filter,
+                                                       GError                  **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean            ferry_engine_act_on_deliveries_sync (FerryEngine            *self,
+                                                         FerryLedgerAction       action,
+                                                         const FerryLedgerFilter *filter,
+                                                         guint                  *changed,
+                                                         GError                **error);
+
 /*
  * Properties: "receiver-state" (FerryReceiverState), "receiver-port" (guint),
  * "receiver-error" (string), "studies-loaded" (boolean), "config-generation" (guint, bumped
@@ -147,6 +199,8 @@ gboolean            ferry_engine_echo_finish          (FerryEngine   *self,
  *   "study-changed" (FerryStudy *study): a study in the list was added or updated; reads are
  *     coalesced in a worker, so a burst of images gives a few of these.
  *   "store-failed" (const char *calling_ae, const char *message): an object was refused.
+ *   "deliveries-changed" (const char *study_instance_uid): ledger rows of the study changed
+ *     (routed, sent, retried, given up, acted on); on the main thread.
  *
  * When the receiver starts listening the engine logs, at message level,
  * "Receiving on port N as AE-TITLE" (tests read the port from it).

@@ -1,0 +1,768 @@
+/* ferry-deliverer.c: routes archived instances and delivers them to PACS destinations
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Threads: one scheduler (routes, claims due rows, starts jobs) and a pool of sender threads
+ * (one job = one association to one destination). The ledger is the only state that matters;
+ * what lives here is bookkeeping that a restart rebuilds: how many associations each
+ * destination has open, and the senders to abort on stop.
+ */
+
+#define G_LOG_DOMAIN "ferry-deliverer"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+#include <json-glib/json-glib.h>
+
+#include "ferry-deliverer.h"
+#include "ferry-dicom-send.h"
+#include "ferry-ledger.h"
+#include "ferry-router.h"
+#include "ferry-status.h"
+
+#define ROUTE_BATCH        200
+#define CLAIM_BATCH        64     /* rows taken from the ledger at a time */
+#define MAX_SENDERS        8      /* sender threads, across destinations */
+#define POLL_SECONDS       2      /* other processes (ferry-cli retry) change the ledger too */
+#define FLUSH_EVERY        16     /* outcomes written together */
+#define FLUSH_AFTER_USEC   (200 * 1000)
+#define DEFAULT_TIMEOUT    30
+
+struct _FerryDeliverer {
+  FerryDatabase              *db;        /* not owned */
+  FerryArchive               *archive;   /* not owned */
+  FerryDeliveriesChangedFunc  changed;
+  gpointer                    user_data;
+
+  GMutex                      lock;
+  GCond                       cond;
+  /* Guarded by lock */
+  FerryConfig                *config;
+  gboolean                    running;
+  gboolean                    kicked;
+  GHashTable                 *active;    /* destination name → number of open jobs */
+  GPtrArray                  *senders;   /* FerryDicomSender* in use, to abort on stop */
+
+  GThread                    *scheduler;
+  GThreadPool                *pool;
+};
+
+typedef struct {
+  char      *destination;
+  GPtrArray *batch;                      /* (element-type FerryDelivery) */
+} Job;
+
+static void
+job_free (Job *job)
+{
+  g_free (job->destination);
+  g_clear_pointer (&job->batch, g_ptr_array_unref);
+  g_free (job);
+}
+
+static FerryConfig *
+dup_config (FerryDeliverer *self)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  return ferry_config_copy (self->config);
+}
+
+static void
+notify_studies (FerryDeliverer *self,
+                GPtrArray      *outcomes)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  if (self->changed == NULL)
+    return;
+  for (guint i = 0; i < outcomes->len; i++)
+    {
+      const FerryOutcome *o = g_ptr_array_index (outcomes, i);
+
+      if (o->study_instance_uid != NULL && g_hash_table_add (seen, o->study_instance_uid))
+        self->changed (o->study_instance_uid, self->user_data);
+    }
+}
+
+/* Writes the outcomes gathered so far. A failure to write leaves the rows "sending"; the next
+ * start sends them again (at least once). */
+static void
+flush_outcomes (FerryDeliverer *self,
+                GPtrArray      *outcomes)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (outcomes->len == 0)
+    return;
+  if (!ferry_ledger_finish (self->db, outcomes, g_get_real_time (), &error))
+    g_message ("Could not record %u delivery outcomes: %s", outcomes->len, error->message);
+  else
+    notify_studies (self, outcomes);
+  g_ptr_array_set_size (outcomes, 0);
+}
+
+gint64
+ferry_deliverer_next_attempt (const FerryDestination *destination,
+                              gint64                  now)
+{
+  gint64 interval = (gint64) MAX (destination->retry_interval_seconds, 1) * G_USEC_PER_SEC;
+
+  /* Up to a tenth more, so that many deliveries that failed together do not all come back in
+   * the same second. */
+  return now + interval + (gint64) (g_random_double () * (double) interval / 10.0);
+}
+
+/* Retry later, or give up when that would be past the destination's retry window. */
+static void
+retry_or_give_up (FerryOutcome           *outcome,
+                  const FerryDelivery    *delivery,
+                  const FerryDestination *destination,
+                  const char             *reason,
+                  gint64                  now)
+{
+  gint64 next = ferry_deliverer_next_attempt (destination, now);
+  gint64 window_end = delivery->queued_at +
+                      (gint64) destination->retry_days * 24 * 3600 * G_USEC_PER_SEC;
+
+  g_free (outcome->error_text);
+  if (next > window_end)
+    {
+      outcome->state = FERRY_DELIVERY_OUTBOX;
+      outcome->error_text =
+        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                      "Gave up after %u attempt over %u days: %s",
+                                      "Gave up after %u attempts over %u days: %s",
+                                      delivery->attempts),
+                         delivery->attempts, destination->retry_days, reason);
+    }
+  else
+    {
+      outcome->state = FERRY_DELIVERY_RETRYING;
+      outcome->next_attempt_at = next;
+      outcome->error_text = g_strdup (reason);
+    }
+}
+
+/* Every row of @batch from @from on gets the same fate. */
+static void
+finish_rest (GPtrArray              *outcomes,
+             GPtrArray              *batch,
+             guint                   from,
+             FerryDeliveryState      state,
+             const FerryDestination *destination,
+             const char             *reason,
+             gint64                  now)
+{
+  for (guint i = from; i < batch->len; i++)
+    {
+      const FerryDelivery *d = g_ptr_array_index (batch, i);
+      FerryOutcome *o = ferry_outcome_new (d, state);
+
+      if (state == FERRY_DELIVERY_RETRYING)
+        retry_or_give_up (o, d, destination, reason, now);
+      else if (state == FERRY_DELIVERY_QUEUED)
+        o->next_attempt_at = now;
+      else
+        o->error_text = g_strdup (reason);
+      g_ptr_array_add (outcomes, o);
+    }
+}
+
+/* The coercions of a row, as the SCU takes them; the strings live in @parser. */
+static GArray *
+parse_coercions (const char  *json,
+                 JsonParser  *parser)
+{
+  GArray *coercions = g_array_new (FALSE, TRUE, sizeof (FerryDicomCoercion));
+  JsonArray *array;
+
+  if (json == NULL || !json_parser_load_from_data (parser, json, -1, NULL) ||
+      !JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)))
+    return coercions;
+
+  array = json_node_get_array (json_parser_get_root (parser));
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *object = json_array_get_object_element (array, i);
+      FerryDicomCoercion c = { 0 };
+      int action;
+
+      if (object == NULL)
+        continue;
+      action = ferry_coercion_action_from_string (json_object_get_string_member_with_default (object, "action", ""));
+      if (action < 0)
+        continue;
+      switch ((FerryCoercionAction) action)
+        {
+        case FERRY_COERCE_SET:
+          c.action = FERRY_DICOM_COERCE_SET;
+          break;
+        case FERRY_COERCE_COPY:
+          c.action = FERRY_DICOM_COERCE_COPY;
+          break;
+        case FERRY_COERCE_REMOVE:
+        default:
+          c.action = FERRY_DICOM_COERCE_REMOVE;
+          break;
+        }
+      c.tag = json_object_get_string_member_with_default (object, "tag", NULL);
+      c.value = json_object_get_string_member_with_default (object, "value", NULL);
+      if (c.tag != NULL)
+        g_array_append_val (coercions, c);
+    }
+  return coercions;
+}
+
+/* The outcome of one C-STORE attempt. */
+static FerryOutcome *
+store_one (FerryDeliverer         *self,
+           FerryDicomSender       *sender,
+           const FerryDelivery    *d,
+           const FerryDestination *destination,
+           gint64                  now)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GArray) coercions = parse_coercions (d->coercions_json, parser);
+  g_autofree char *path = ferry_archive_dup_path (self->archive, d->file_path);
+  g_autofree char *comment = NULL;
+  g_autoptr(GError) error = NULL;
+  FerryOutcome *o;
+  guint16 status = 0;
+
+  if (ferry_dicom_sender_store (sender, path, (const FerryDicomCoercion *) coercions->data,
+                                coercions->len, &status, &comment, &error))
+    {
+      g_autofree char *meaning = ferry_status_describe (status);
+
+      switch (ferry_status_classify (status))
+        {
+        case FERRY_STATUS_DELIVERED:
+          o = ferry_outcome_new (d, FERRY_DELIVERY_DELIVERED);
+          break;
+        case FERRY_STATUS_DELIVERED_WITH_WARNING:
+          o = ferry_outcome_new (d, FERRY_DELIVERY_DELIVERED_WITH_WARNING);
+          break;
+        case FERRY_STATUS_RETRY:
+          o = ferry_outcome_new (d, FERRY_DELIVERY_RETRYING);
+          retry_or_give_up (o, d, destination, meaning, now);
+          break;
+        case FERRY_STATUS_OUTBOX:
+        default:
+          o = ferry_outcome_new (d, FERRY_DELIVERY_OUTBOX);
+          o->error_text = comment != NULL && comment[0] != '\0'
+                            ? g_strdup_printf ("%s: %s", meaning, comment)
+                            : g_strdup (meaning);
+          break;
+        }
+      o->status = status;
+      o->status_meaning = g_steal_pointer (&meaning);
+      return o;
+    }
+
+  if (g_error_matches (error, FERRY_DICOM_SEND_ERROR, FERRY_DICOM_SEND_ERROR_NO_CONTEXT))
+    {
+      /* The PACS refused what this object needs: no retry will change that. */
+      o = ferry_outcome_new (d, FERRY_DELIVERY_OUTBOX);
+      o->error_text = g_strdup (error->message);
+    }
+  else if (g_error_matches (error, FERRY_DICOM_SEND_ERROR, FERRY_DICOM_SEND_ERROR_DECOMPRESS) ||
+           g_error_matches (error, FERRY_DICOM_SEND_ERROR, FERRY_DICOM_SEND_ERROR_FILE) ||
+           g_error_matches (error, FERRY_DICOM_SEND_ERROR, FERRY_DICOM_SEND_ERROR_COERCION) ||
+           g_error_matches (error, FERRY_DICOM_SEND_ERROR, FERRY_DICOM_SEND_ERROR_CHARSET))
+    {
+      /* Ferry cannot make this object into what the destination takes. */
+      o = ferry_outcome_new (d, FERRY_DELIVERY_FAILED);
+      o->error_text = g_strdup (error->message);
+    }
+  else
+    {
+      /* The connection broke with the object on the way: the PACS may have it. */
+      o = ferry_outcome_new (d, FERRY_DELIVERY_RETRYING);
+      retry_or_give_up (o, d, destination, error->message, now);
+      o->uncertain = TRUE;
+    }
+  return o;
+}
+
+static GArray *
+contexts_for (GPtrArray *batch)
+{
+  GArray *contexts = g_array_new (FALSE, TRUE, sizeof (FerryDicomContextRequest));
+
+  for (guint i = 0; i < batch->len; i++)
+    {
+      const FerryDelivery *d = g_ptr_array_index (batch, i);
+      gboolean seen = FALSE;
+
+      for (guint j = 0; j < contexts->len && !seen; j++)
+        {
+          FerryDicomContextRequest *c = &g_array_index (contexts, FerryDicomContextRequest, j);
+
+          seen = g_strcmp0 (c->sop_class_uid, d->sop_class_uid) == 0 &&
+                 g_strcmp0 (c->transfer_syntax_uid, d->transfer_syntax_uid) == 0;
+        }
+      if (!seen)
+        {
+          FerryDicomContextRequest c = { d->sop_class_uid, d->transfer_syntax_uid };
+
+          g_array_append_val (contexts, c);
+        }
+    }
+  return contexts;
+}
+
+static gboolean
+is_running (FerryDeliverer *self)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  return self->running;
+}
+
+static void
+track_sender (FerryDeliverer   *self,
+              FerryDicomSender *sender,
+              gboolean          add)
+{
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&self->lock);
+
+  if (add)
+    g_ptr_array_add (self->senders, sender);
+  else
+    g_ptr_array_remove_fast (self->senders, sender);
+}
+
+/* Sends one batch over one association (opening it), recording every outcome. Returns FALSE
+ * when the destination is in trouble and the job should stop. */
+static gboolean
+send_batch (FerryDeliverer         *self,
+            const FerryConfig      *config,
+            const FerryDestination *destination,
+            GPtrArray              *batch)
+{
+  g_autoptr(GPtrArray) outcomes = g_ptr_array_new_with_free_func ((GDestroyNotify) ferry_outcome_free);
+  g_autoptr(GArray) contexts = contexts_for (batch);
+  g_autoptr(GError) error = NULL;
+  FerryDicomSendOptions options = { 0 };
+  FerryDicomSender *sender;
+  gint64 last_flush = g_get_monotonic_time ();
+  gboolean healthy = TRUE;
+  guint i;
+
+  options.host = destination->host;
+  options.port = destination->port;
+  options.calling_ae = config->sender_ae_title;
+  options.called_ae = destination->ae_title;
+  options.timeout_seconds = config->timeout_seconds > 0 ? config->timeout_seconds : DEFAULT_TIMEOUT;
+  options.decompress = destination->decompress;
+  options.character_set = destination->character_set;
+
+  sender = ferry_dicom_sender_open (&options, (const FerryDicomContextRequest *) contexts->data,
+                                    contexts->len, &error);
+  if (sender == NULL)
+    {
+      gboolean permanent = g_error_matches (error, FERRY_DICOM_SEND_ERROR,
+                                            FERRY_DICOM_SEND_ERROR_REJECTED_PERMANENT);
+
+      g_info ("Could not open an association to %s: %s", destination->name, error->message);
+      finish_rest (outcomes, batch, 0,
+                   permanent ? FERRY_DELIVERY_OUTBOX : FERRY_DELIVERY_RETRYING,
+                   destination, error->message, g_get_real_time ());
+      flush_outcomes (self, outcomes);
+      return FALSE;
+    }
+  track_sender (self, sender, TRUE);
+
+  for (i = 0; i < batch->len; i++)
+    {
+      const FerryDelivery *d = g_ptr_array_index (batch, i);
+      FerryOutcome *o;
+
+      if (!is_running (self))
+        break;
+
+      o = store_one (self, sender, d, destination, g_get_real_time ());
+      g_ptr_array_add (outcomes, o);
+
+      if (outcomes->len >= FLUSH_EVERY ||
+          g_get_monotonic_time () - last_flush > FLUSH_AFTER_USEC)
+        {
+          flush_outcomes (self, outcomes);
+          last_flush = g_get_monotonic_time ();
+        }
+
+      if (!ferry_dicom_sender_is_usable (sender))
+        {
+          /* The rest were not tried: they wait with the one that broke. */
+          g_autofree char *reason = g_strdup (o->error_text);
+
+          i++;
+          finish_rest (outcomes, batch, i, FERRY_DELIVERY_RETRYING, destination,
+                       reason != NULL ? reason : _("The association ended"),
+                       g_get_real_time ());
+          i = batch->len;
+          healthy = FALSE;
+          break;
+        }
+    }
+
+  /* Stopped before the end: the rest were never sent, so they are simply queued again. */
+  if (i < batch->len)
+    finish_rest (outcomes, batch, i, FERRY_DELIVERY_QUEUED, destination, NULL,
+                 g_get_real_time ());
+
+  flush_outcomes (self, outcomes);
+  track_sender (self, sender, FALSE);
+  ferry_dicom_sender_close (sender);
+  return healthy && is_running (self);
+}
+
+static void
+job_run (gpointer data,
+         gpointer user_data)
+{
+  Job *job = data;
+  FerryDeliverer *self = user_data;
+  g_autoptr(FerryConfig) config = dup_config (self);
+  const FerryDestination *destination = ferry_config_find_destination (config, job->destination);
+  GPtrArray *batch = g_steal_pointer (&job->batch);
+
+  while (batch != NULL && batch->len > 0)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!is_running (self))
+        {
+          /* Stopped before this batch began: nothing was sent, the rows are queued again. */
+          g_autoptr(GPtrArray) outcomes =
+            g_ptr_array_new_with_free_func ((GDestroyNotify) ferry_outcome_free);
+
+          finish_rest (outcomes, batch, 0, FERRY_DELIVERY_QUEUED, NULL, NULL, g_get_real_time ());
+          flush_outcomes (self, outcomes);
+          g_clear_pointer (&batch, g_ptr_array_unref);
+          break;
+        }
+
+      if (destination == NULL)
+        {
+          g_autoptr(GPtrArray) outcomes =
+            g_ptr_array_new_with_free_func ((GDestroyNotify) ferry_outcome_free);
+          g_autofree char *reason =
+            g_strdup_printf (_("The destination “%s” is no longer in the settings"),
+                             job->destination);
+
+          finish_rest (outcomes, batch, 0, FERRY_DELIVERY_FAILED, NULL, reason,
+                       g_get_real_time ());
+          flush_outcomes (self, outcomes);
+          g_clear_pointer (&batch, g_ptr_array_unref);
+          break;
+        }
+
+      if (!send_batch (self, config, destination, batch))
+        {
+          g_clear_pointer (&batch, g_ptr_array_unref);
+          break;
+        }
+      g_clear_pointer (&batch, g_ptr_array_unref);
+
+      /* More for this destination (the rest of a long study, or the next one): same thread. */
+      batch = ferry_ledger_claim (self->db, job->destination, g_get_real_time (), CLAIM_BATCH,
+                                  &error);
+      if (batch == NULL)
+        g_message ("Could not read the delivery ledger: %s", error->message);
+    }
+  g_clear_pointer (&batch, g_ptr_array_unref);
+
+  g_mutex_lock (&self->lock);
+  {
+    guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->active, job->destination));
+
+    if (n <= 1)
+      g_hash_table_remove (self->active, job->destination);
+    else
+      g_hash_table_insert (self->active, g_strdup (job->destination), GUINT_TO_POINTER (n - 1));
+    self->kicked = TRUE;
+    g_cond_broadcast (&self->cond);
+  }
+  g_mutex_unlock (&self->lock);
+
+  job_free (job);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* The scheduler                                                                              */
+
+static void
+route_pending (FerryDeliverer    *self,
+               const FerryConfig *config)
+{
+  for (;;)
+    {
+      g_autoptr(GPtrArray) pending = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GHashTable) studies = g_hash_table_new (g_str_hash, g_str_equal);
+      GHashTableIter iter;
+      gpointer study;
+
+      pending = ferry_ledger_list_unrouted (self->db, ROUTE_BATCH, &error);
+      if (pending == NULL)
+        {
+          g_message ("Could not read the instances to route: %s", error->message);
+          return;
+        }
+      if (pending->len == 0)
+        return;
+
+      for (guint i = 0; i < pending->len; i++)
+        {
+          FerryRoutable *r = g_ptr_array_index (pending, i);
+          g_autofree char *path = ferry_archive_dup_path (self->archive, r->file_path);
+          g_autoptr(GError) route_error = NULL;
+
+          r->routes = ferry_router_route (config, r, path, &route_error);
+          if (r->routes == NULL)
+            {
+              /* The rules could not read the file; the device's destinations still apply. */
+              g_autoptr(FerryConfig) plain = ferry_config_copy (config);
+
+              g_message ("Routing %s without rules: %s", r->sop_instance_uid,
+                         route_error->message);
+              g_ptr_array_set_size (plain->rules, 0);
+              r->routes = ferry_router_route (plain, r, path, NULL);
+            }
+          g_hash_table_add (studies, r->study_instance_uid);
+        }
+
+      if (!ferry_ledger_route (self->db, pending, g_get_real_time (), &error))
+        {
+          g_message ("Could not record where %u instances go: %s", pending->len,
+                     error->message);
+          return;
+        }
+
+      if (self->changed != NULL)
+        {
+          g_hash_table_iter_init (&iter, studies);
+          while (g_hash_table_iter_next (&iter, &study, NULL))
+            self->changed (study, self->user_data);
+        }
+
+      if (pending->len < ROUTE_BATCH)
+        return;
+    }
+}
+
+static void
+schedule (FerryDeliverer    *self,
+          const FerryConfig *config)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) due = NULL;
+  gint64 now = g_get_real_time ();
+
+  due = ferry_ledger_due_destinations (self->db, now, &error);
+  if (due == NULL)
+    {
+      g_message ("Could not read the delivery ledger: %s", error->message);
+      return;
+    }
+
+  for (guint i = 0; due[i] != NULL; i++)
+    {
+      const FerryDestination *destination = ferry_config_find_destination (config, due[i]);
+      guint max = destination != NULL ? MAX (destination->max_associations, 1) : 1;
+
+      for (;;)
+        {
+          GPtrArray *batch;
+          Job *job;
+          guint n;
+
+          g_mutex_lock (&self->lock);
+          n = GPOINTER_TO_UINT (g_hash_table_lookup (self->active, due[i]));
+          if (n >= max || !self->running)
+            {
+              g_mutex_unlock (&self->lock);
+              break;
+            }
+          g_hash_table_insert (self->active, g_strdup (due[i]), GUINT_TO_POINTER (n + 1));
+          g_mutex_unlock (&self->lock);
+
+          batch = ferry_ledger_claim (self->db, due[i], now, CLAIM_BATCH, &error);
+          if (batch == NULL || batch->len == 0)
+            {
+              if (batch == NULL)
+                g_message ("Could not read the delivery ledger: %s", error->message);
+              g_clear_error (&error);
+              g_clear_pointer (&batch, g_ptr_array_unref);
+              g_mutex_lock (&self->lock);
+              if (n == 0)
+                g_hash_table_remove (self->active, due[i]);
+              else
+                g_hash_table_insert (self->active, g_strdup (due[i]), GUINT_TO_POINTER (n));
+              g_mutex_unlock (&self->lock);
+              break;
+            }
+
+          job = g_new0 (Job, 1);
+          job->destination = g_strdup (due[i]);
+          job->batch = batch;
+          g_thread_pool_push (self->pool, job, NULL);
+        }
+    }
+}
+
+static gpointer
+scheduler_main (gpointer data)
+{
+  FerryDeliverer *self = data;
+
+  g_mutex_lock (&self->lock);
+  while (self->running)
+    {
+      g_autoptr(FerryConfig) config = NULL;
+      g_autoptr(GError) error = NULL;
+      gint64 next_retry = 0;
+      gint64 wake;
+
+      self->kicked = FALSE;
+      config = ferry_config_copy (self->config);
+      g_mutex_unlock (&self->lock);
+
+      route_pending (self, config);
+      schedule (self, config);
+      if (!ferry_ledger_next_retry (self->db, &next_retry, &error) && error != NULL)
+        g_message ("Could not read the delivery ledger: %s", error->message);
+
+      g_mutex_lock (&self->lock);
+      if (!self->running || self->kicked)
+        continue;
+
+      wake = g_get_monotonic_time () + POLL_SECONDS * G_USEC_PER_SEC;
+      if (next_retry > 0)
+        wake = MIN (wake, g_get_monotonic_time () + MAX (next_retry - g_get_real_time (), 0));
+      while (self->running && !self->kicked)
+        if (!g_cond_wait_until (&self->cond, &self->lock, wake))
+          break;
+    }
+  g_mutex_unlock (&self->lock);
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Public                                                                                     */
+
+FerryDeliverer *
+ferry_deliverer_new (FerryDatabase              *db,
+                     FerryArchive               *archive,
+                     FerryDeliveriesChangedFunc  changed,
+                     gpointer                    user_data)
+{
+  FerryDeliverer *self;
+
+  g_return_val_if_fail (db != NULL, NULL);
+  g_return_val_if_fail (archive != NULL, NULL);
+
+  self = g_new0 (FerryDeliverer, 1);
+  self->db = db;
+  self->archive = archive;
+  self->changed = changed;
+  self->user_data = user_data;
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  self->config = ferry_config_new_default ();
+  self->active = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->senders = g_ptr_array_new ();
+  return self;
+}
+
+void
+ferry_deliverer_set_config (FerryDeliverer    *self,
+                            const FerryConfig *config)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (config != NULL);
+
+  g_mutex_lock (&self->lock);
+  ferry_config_free (self->config);
+  self->config = ferry_config_copy (config);
+  self->kicked = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+gboolean
+ferry_deliverer_start (FerryDeliverer  *self,
+                       GError         **error)
+{
+  guint resumed = 0;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (self->scheduler == NULL, FALSE);
+
+  if (!ferry_ledger_resume (self->db, g_get_real_time (), &resumed, error))
+    return FALSE;
+  if (resumed > 0)
+    g_message (g_dngettext (GETTEXT_PACKAGE,
+                            "Resuming %u delivery that was under way when Ferry stopped",
+                            "Resuming %u deliveries that were under way when Ferry stopped",
+                            resumed), resumed);
+
+  self->pool = g_thread_pool_new (job_run, self, MAX_SENDERS, FALSE, error);
+  if (self->pool == NULL)
+    return FALSE;
+
+  self->running = TRUE;
+  self->kicked = TRUE;
+  self->scheduler = g_thread_new ("ferry-deliver", scheduler_main, self);
+  return TRUE;
+}
+
+void
+ferry_deliverer_kick (FerryDeliverer *self)
+{
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->lock);
+  self->kicked = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+void
+ferry_deliverer_stop (FerryDeliverer *self)
+{
+  g_return_if_fail (self != NULL);
+
+  g_mutex_lock (&self->lock);
+  if (!self->running)
+    {
+      g_mutex_unlock (&self->lock);
+      return;
+    }
+  self->running = FALSE;
+  g_cond_broadcast (&self->cond);
+  for (guint i = 0; i < self->senders->len; i++)
+    ferry_dicom_sender_abort (g_ptr_array_index (self->senders, i));
+  g_mutex_unlock (&self->lock);
+
+  g_thread_join (g_steal_pointer (&self->scheduler));
+  /* Jobs still queued in the pool run, see !running and give their rows back. */
+  g_thread_pool_free (g_steal_pointer (&self->pool), FALSE, TRUE);
+}
+
+void
+ferry_deliverer_free (FerryDeliverer *self)
+{
+  if (self == NULL)
+    return;
+  ferry_deliverer_stop (self);
+  ferry_config_free (self->config);
+  g_hash_table_unref (self->active);
+  g_ptr_array_unref (self->senders);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+  g_free (self);
+}

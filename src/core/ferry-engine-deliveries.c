@@ -1,0 +1,225 @@
+/* ferry-engine-deliveries.c: the engine's window onto the delivery ledger
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Every read and change runs in a worker thread (GTask); the database serialises them.
+ */
+
+#define G_LOG_DOMAIN "ferry-engine"
+
+#include "config.h"
+
+#include "ferry-engine-private.h"
+#include "ferry-ledger.h"
+
+typedef struct {
+  FerryLedgerAction action;
+  char             *study_instance_uid;
+  char             *destination;
+  char             *sop_instance_uid;
+  guint             states;
+} Request;
+
+static void
+request_free (Request *request)
+{
+  g_free (request->study_instance_uid);
+  g_free (request->destination);
+  g_free (request->sop_instance_uid);
+  g_free (request);
+}
+
+static FerryLedgerFilter
+filter_of (const Request *request)
+{
+  FerryLedgerFilter filter = {
+    .study_instance_uid = request->study_instance_uid,
+    .sop_instance_uid = request->sop_instance_uid,
+    .destination = request->destination,
+    .states = request->states,
+  };
+
+  return filter;
+}
+
+static void
+list_worker (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  FerryLedgerFilter filter = filter_of (task_data);
+  GError *error = NULL;
+  GPtrArray *rows = ferry_ledger_list (ferry_engine_get_database (source_object), &filter, &error);
+
+  if (rows == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, rows, (GDestroyNotify) g_ptr_array_unref);
+}
+
+void
+ferry_engine_list_deliveries_async (FerryEngine         *self,
+                                    const char          *study_instance_uid,
+                                    guint                states,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Request *request = g_new0 (Request, 1);
+
+  g_return_if_fail (FERRY_IS_ENGINE (self));
+
+  request->study_instance_uid = g_strdup (study_instance_uid);
+  request->states = states;
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ferry_engine_list_deliveries_async);
+  g_task_set_task_data (task, request, (GDestroyNotify) request_free);
+  g_task_run_in_thread (task, list_worker);
+}
+
+GPtrArray *
+ferry_engine_list_deliveries_finish (FerryEngine   *self,
+                                     GAsyncResult  *result,
+                                     GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+summarize_worker (GTask        *task,
+                  gpointer      source_object,
+                  gpointer      task_data,
+                  GCancellable *cancellable)
+{
+  const Request *request = task_data;
+  GError *error = NULL;
+  GPtrArray *rows = ferry_ledger_summarize_study (ferry_engine_get_database (source_object),
+                                                  request->study_instance_uid, &error);
+
+  if (rows == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, rows, (GDestroyNotify) g_ptr_array_unref);
+}
+
+void
+ferry_engine_summarize_deliveries_async (FerryEngine         *self,
+                                         const char          *study_instance_uid,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Request *request = g_new0 (Request, 1);
+
+  g_return_if_fail (FERRY_IS_ENGINE (self));
+  g_return_if_fail (study_instance_uid != NULL);
+
+  request->study_instance_uid = g_strdup (study_instance_uid);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ferry_engine_summarize_deliveries_async);
+  g_task_set_task_data (task, request, (GDestroyNotify) request_free);
+  g_task_run_in_thread (task, summarize_worker);
+}
+
+GPtrArray *
+ferry_engine_summarize_deliveries_finish (FerryEngine   *self,
+                                          GAsyncResult  *result,
+                                          GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+act_worker (GTask        *task,
+            gpointer      source_object,
+            gpointer      task_data,
+            GCancellable *cancellable)
+{
+  const Request *request = task_data;
+  FerryLedgerFilter filter = filter_of (request);
+  GError *error = NULL;
+  guint changed = 0;
+
+  if (!ferry_engine_act_on_deliveries_sync (source_object, request->action, &filter, &changed,
+                                            &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_int (task, changed);
+}
+
+void
+ferry_engine_act_on_deliveries_async (FerryEngine         *self,
+                                      FerryLedgerAction    action,
+                                      const char          *study_instance_uid,
+                                      const char          *destination,
+                                      const char          *sop_instance_uid,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Request *request = g_new0 (Request, 1);
+
+  g_return_if_fail (FERRY_IS_ENGINE (self));
+
+  request->action = action;
+  request->study_instance_uid = g_strdup (study_instance_uid);
+  request->destination = g_strdup (destination);
+  request->sop_instance_uid = g_strdup (sop_instance_uid);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ferry_engine_act_on_deliveries_async);
+  g_task_set_task_data (task, request, (GDestroyNotify) request_free);
+  g_task_run_in_thread (task, act_worker);
+}
+
+gboolean
+ferry_engine_act_on_deliveries_finish (FerryEngine   *self,
+                                       GAsyncResult  *result,
+                                       guint         *changed,
+                                       GError       **error)
+{
+  gssize n;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  n = g_task_propagate_int (G_TASK (result), error);
+  if (n < 0)
+    return FALSE;
+  if (changed != NULL)
+    *changed = (guint) n;
+  return TRUE;
+}
+
+GPtrArray *
+ferry_engine_list_deliveries_sync (FerryEngine              *self,
+                                   const FerryLedgerFilter  *filter,
+                                   GError                  **error)
+{
+  g_return_val_if_fail (FERRY_IS_ENGINE (self), NULL);
+
+  return ferry_ledger_list (ferry_engine_get_database (self), filter, error);
+}
+
+gboolean
+ferry_engine_act_on_deliveries_sync (FerryEngine              *self,
+                                     FerryLedgerAction         action,
+                                     const FerryLedgerFilter  *filter,
+                                     guint                    *changed,
+                                     GError                  **error)
+{
+  g_return_val_if_fail (FERRY_IS_ENGINE (self), FALSE);
+
+  if (!ferry_ledger_act (ferry_engine_get_database (self), action, filter, g_get_real_time (),
+                         changed, error))
+    return FALSE;
+
+  ferry_engine_kick_deliveries (self);
+  return TRUE;
+}
