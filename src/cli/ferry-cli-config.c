@@ -18,17 +18,11 @@
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 
+#include "ferry-cli-common.h"
 #include "ferry-cli-config.h"
 #include "ferry-config.h"
 #include "ferry-dicom.h"
 #include "ferry-paths.h"
-
-/* The same as in ferry-cli.c. */
-enum {
-  EXIT_OK = 0,
-  EXIT_FAILED = 1,
-  EXIT_USAGE = 2,
-};
 
 /* C-ECHO of `destination test`: long enough for a PACS across a WAN, short enough for a
  * script. */
@@ -40,39 +34,6 @@ typedef struct {
   int (*run) (int argc, char **argv);
 } Subcommand;
 
-static int
-usage_error (GOptionContext *context,
-             const char     *message)
-{
-  g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
-
-  g_printerr ("ferry-cli: %s\n\n%s", message, help);
-
-  return EXIT_USAGE;
-}
-
-static int
-fail (GError *error)
-{
-  g_printerr ("ferry-cli: %s\n", error->message);
-
-  return EXIT_FAILED;
-}
-
-/* Parses options; returns -1 to go on, or the exit code. */
-static int
-parse_options (GOptionContext  *context,
-               int             *argc,
-               char          ***argv)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, argc, argv, &error))
-    return usage_error (context, error->message);
-
-  return -1;
-}
 
 static GOptionContext *
 subcommand_context (const char *group,
@@ -106,7 +67,7 @@ save_config (FerryPaths  *paths,
   if (!ferry_config_validate (config, &error) ||
       !ferry_paths_ensure (paths, &error) ||
       !ferry_config_save (config, paths->config_file, &error))
-    return fail (error);
+    return ferry_cli_fail (NULL, error);
 
   return EXIT_OK;
 }
@@ -153,7 +114,7 @@ check_optional_count (GOptionContext  *context,
     return TRUE;
 
   message = g_strdup_printf (_("%s must not be negative"), option);
-  *ret = usage_error (context, message);
+  *ret = ferry_cli_usage_error (context, message);
   return FALSE;
 }
 
@@ -192,7 +153,7 @@ run_subcommand (const char       *group,
 
   context = g_option_context_new (parameters->str);
   g_option_context_set_description (context, description->str);
-  if ((ret = parse_options (context, &argc, &argv)) >= 0)
+  if ((ret = ferry_cli_parse_options (context, &argc, &argv)) >= 0)
     return ret;
 
   if (argc < 2)
@@ -200,7 +161,7 @@ run_subcommand (const char       *group,
   else
     message = g_strdup_printf (_("unknown %s command “%s”"), group, argv[1]);
 
-  return usage_error (context, message);
+  return ferry_cli_usage_error (context, message);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -254,12 +215,12 @@ destination_add (int    argc,
   int ret;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if ((ret = parse_options (context, &argc, &argv)) >= 0)
+  if ((ret = ferry_cli_parse_options (context, &argc, &argv)) >= 0)
     return ret;
   if (argc != 2)
-    return usage_error (context, _("destination add needs one NAME"));
+    return ferry_cli_usage_error (context, _("destination add needs one NAME"));
   if (ae_title == NULL || host == NULL || port == -1)
-    return usage_error (context, _("destination add needs --ae, --host and --port"));
+    return ferry_cli_usage_error (context, _("destination add needs --ae, --host and --port"));
   if (!check_optional_count (context, "--retry-interval", retry_interval, &ret) ||
       !check_optional_count (context, "--retry-days", retry_days, &ret) ||
       !check_optional_count (context, "--max-associations", max_associations, &ret))
@@ -268,13 +229,13 @@ destination_add (int    argc,
   if (!ferry_port_validate (port, &error))
     {
       g_prefix_error (&error, "--port: ");
-      return fail (error);
+      return ferry_cli_fail (NULL, error);
     }
 
   paths = ferry_paths_new (NULL);
   config = load_config (paths, &error);
   if (config == NULL)
-    return fail (error);
+    return ferry_cli_fail (NULL, error);
 
   if (ferry_config_find_destination (config, argv[1]) != NULL)
     {
@@ -325,15 +286,15 @@ destination_list (int    argc,
   int ret;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if ((ret = parse_options (context, &argc, &argv)) >= 0)
+  if ((ret = ferry_cli_parse_options (context, &argc, &argv)) >= 0)
     return ret;
   if (argc != 1)
-    return usage_error (context, _("destination list takes no arguments"));
+    return ferry_cli_usage_error (context, _("destination list takes no arguments"));
 
   paths = ferry_paths_new (NULL);
   config = load_config (paths, &error);
   if (config == NULL)
-    return fail (error);
+    return ferry_cli_fail (NULL, error);
 
   if (json)
     {
@@ -383,15 +344,15 @@ destination_remove (int    argc,
   guint rules_before;
   int ret;
 
-  if ((ret = parse_options (context, &argc, &argv)) >= 0)
+  if ((ret = ferry_cli_parse_options (context, &argc, &argv)) >= 0)
     return ret;
   if (argc != 2)
-    return usage_error (context, _("destination remove needs one NAME"));
+    return ferry_cli_usage_error (context, _("destination remove needs one NAME"));
 
   paths = ferry_paths_new (NULL);
   config = load_config (paths, &error);
   if (config == NULL)
-    return fail (error);
+    return ferry_cli_fail (NULL, error);
 
   if (ferry_config_find_destination (config, argv[1]) == NULL)
     {
@@ -434,15 +395,15 @@ destination_test (int    argc,
   gboolean verified;
   int ret;
 
-  if ((ret = parse_options (context, &argc, &argv)) >= 0)
+  if ((ret = ferry_cli_parse_options (context, &argc, &argv)) >= 0)
     return ret;
   if (argc != 2)
-    return usage_error (context, _("destination test needs one NAME"));
+    return ferry_cli_usage_error (context, _("destination test needs one NAME"));
 
   paths = ferry_paths_new (NULL);
   config = load_config (paths, &error);
   if (config == NULL)
-    return fail (error);
+    return ferry_cli_fail (NULL, error);
 
   if (ferry_config_find_destination (config, argv[1]) == NULL)
     {
@@ -452,7 +413,7 @@ destination_test (int    argc,
   tested = ferry_destination_copy (ferry_config_find_destination (config, argv[1]));
 
   if (!ferry_dicom_init (&error))
-    return fail (error);
+    return ferry_cli_fail (NULL, error);
 
   verified = ferry_dicom_echo (tested->host, tested->port, config->sender_ae_title,
                                tested->ae_title, TEST_TIMEOUT_SECONDS, &echo_error);
@@ -461,7 +422,7 @@ destination_test (int    argc,
    * kept, and mark only a destination whose address is still the one tested. */
   current = load_config (paths, &error);
   if (current == NULL)
-    return fail (error);
+    return ferry_cli_fail (NULL, error);
   destination = (FerryDestination *) ferry_config_find_destination (current, tested->name);
   if (destination != NULL &&
       g_strcmp0 (destination->ae_title, tested->ae_title) == 0 &&
@@ -554,14 +515,14 @@ device_add (int    argc,
   int ret;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if ((ret = parse_options (context, &argc, &argv)) >= 0)
+  if ((ret = ferry_cli_parse_options (context, &argc, &argv)) >= 0)
     return ret;
   if (argc != 2)
-    return usage_error (context, _("device add needs one NAME"));
+    return ferry_cli_usage_error (context, _("device add needs one NAME"));
   if (ae_title == NULL)
-    return usage_error (context, _("device add needs --ae"));
+    return ferry_cli_usage_error (context, _("device add needs --ae"));
   if (physician_tag != NULL && (tag = ferry_physician_tag_from_string (physician_tag)) < 0)
-    return usage_error (context, _("--physician-tag must be one of performing, referring, "
+    return ferry_cli_usage_error (context, _("--physician-tag must be one of performing, referring, "
                                    "operator, reading, telecom, none"));
 
   for (guint i = 0; to != NULL && to[i] != NULL; i++)
@@ -580,7 +541,7 @@ device_add (int    argc,
   paths = ferry_paths_new (NULL);
   config = load_config (paths, &error);
   if (config == NULL)
-    return fail (error);
+    return ferry_cli_fail (NULL, error);
 
   for (guint i = 0; i < config->devices->len; i++)
     {
@@ -642,15 +603,15 @@ device_list (int    argc,
   int ret;
 
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if ((ret = parse_options (context, &argc, &argv)) >= 0)
+  if ((ret = ferry_cli_parse_options (context, &argc, &argv)) >= 0)
     return ret;
   if (argc != 1)
-    return usage_error (context, _("device list takes no arguments"));
+    return ferry_cli_usage_error (context, _("device list takes no arguments"));
 
   paths = ferry_paths_new (NULL);
   config = load_config (paths, &error);
   if (config == NULL)
-    return fail (error);
+    return ferry_cli_fail (NULL, error);
 
   if (json)
     {
@@ -693,15 +654,15 @@ device_remove (int    argc,
   g_autoptr(GError) error = NULL;
   int ret;
 
-  if ((ret = parse_options (context, &argc, &argv)) >= 0)
+  if ((ret = ferry_cli_parse_options (context, &argc, &argv)) >= 0)
     return ret;
   if (argc != 2)
-    return usage_error (context, _("device remove needs one NAME"));
+    return ferry_cli_usage_error (context, _("device remove needs one NAME"));
 
   paths = ferry_paths_new (NULL);
   config = load_config (paths, &error);
   if (config == NULL)
-    return fail (error);
+    return ferry_cli_fail (NULL, error);
 
   for (guint i = 0; i < config->devices->len; i++)
     {

@@ -18,16 +18,12 @@
 #include <json-glib/json-glib.h>
 
 #include "ferry-charset.h"
+#include "ferry-cli-common.h"
 #include "ferry-cli-config.h"
+#include "ferry-cli-deliver.h"
 #include "ferry-config.h"
 #include "ferry-dicom.h"
 #include "ferry-engine.h"
-
-enum {
-  EXIT_OK = 0,
-  EXIT_FAILED = 1,
-  EXIT_USAGE = 2,
-};
 
 typedef struct {
   const char *name;
@@ -36,43 +32,6 @@ typedef struct {
   int (*run) (int argc, char **argv);
 } Command;
 
-static int
-usage_error (GOptionContext *context,
-             const char     *message)
-{
-  g_autofree char *help = g_option_context_get_help (context, TRUE, NULL);
-
-  g_printerr ("ferry-cli: %s\n\n%s", message, help);
-
-  return EXIT_USAGE;
-}
-
-static int
-fail (const char *what,
-      GError     *error)
-{
-  if (what != NULL)
-    g_printerr ("ferry-cli: %s: %s\n", what, error->message);
-  else
-    g_printerr ("ferry-cli: %s\n", error->message);
-
-  return EXIT_FAILED;
-}
-
-/* Parses options; returns -1 to go on, or the exit code. */
-static int
-parse_options (GOptionContext  *context,
-               int             *argc,
-               char          ***argv)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, argc, argv, &error))
-    return usage_error (context, error->message);
-
-  return -1;
-}
 
 /* ------------------------------------------------------------------------------------------ */
 /* serve                                                                                      */
@@ -113,14 +72,14 @@ run_serve (int    argc,
                                 _("Run Ferry's engine without a window: receive DICOM, archive it "
                                   "durably and index it, until SIGINT or SIGTERM."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if ((ret = parse_options (context, &argc, &argv)) >= 0)
+  if ((ret = ferry_cli_parse_options (context, &argc, &argv)) >= 0)
     return ret;
   if (argc > 1)
-    return usage_error (context, _("serve takes no arguments"));
+    return ferry_cli_usage_error (context, _("serve takes no arguments"));
   if (port < -1 || port > 65535)
-    return usage_error (context, _("--port must be between 0 and 65535"));
+    return ferry_cli_usage_error (context, _("--port must be between 0 and 65535"));
   if (ae_title != NULL && !ferry_ae_title_validate (ae_title, &error))
-    return usage_error (context, error->message);
+    return ferry_cli_usage_error (context, error->message);
 
   /* The handlers are in place before anything is announced: a supervisor may send SIGTERM the
    * moment it reads the port, and that must still be a clean shutdown. */
@@ -129,18 +88,18 @@ run_serve (int    argc,
   sigterm_id = g_unix_signal_add (SIGTERM, quit_cb, loop);
 
   if (!ferry_dicom_init (&error))
-    return fail (NULL, error);
+    return ferry_cli_fail (NULL, error);
 
   engine = ferry_engine_new (NULL, &error);
   if (engine == NULL)
-    return fail (NULL, error);
+    return ferry_cli_fail (NULL, error);
 
   ferry_engine_set_port_override (engine, port);
   if (ae_title != NULL)
     ferry_engine_set_ae_title_override (engine, g_strstrip (ae_title));
 
   if (!ferry_engine_start (engine, &error))
-    return fail (NULL, error);
+    return ferry_cli_fail (NULL, error);
 
   if (ferry_engine_get_receiver_state (engine) != FERRY_RECEIVER_LISTENING)
     {
@@ -188,14 +147,14 @@ run_echo (int    argc,
 
   g_option_context_set_summary (context, _("Check a DICOM peer with C-ECHO (Verification)."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if ((ret = parse_options (context, &argc, &argv)) >= 0)
+  if ((ret = ferry_cli_parse_options (context, &argc, &argv)) >= 0)
     return ret;
   if (argc != 3)
-    return usage_error (context, _("echo needs HOST and PORT"));
+    return ferry_cli_usage_error (context, _("echo needs HOST and PORT"));
   if (!g_ascii_string_to_unsigned (argv[2], 10, 1, 65535, &port, NULL))
-    return usage_error (context, _("PORT must be a number between 1 and 65535"));
+    return ferry_cli_usage_error (context, _("PORT must be a number between 1 and 65535"));
   if (timeout < 1 || timeout > 3600)
-    return usage_error (context, _("--timeout must be between 1 and 3600 seconds"));
+    return ferry_cli_usage_error (context, _("--timeout must be between 1 and 3600 seconds"));
 
   if (calling == NULL)
     {
@@ -203,16 +162,16 @@ run_echo (int    argc,
       g_autoptr(FerryConfig) config = ferry_config_load (paths->config_file, &error);
 
       if (config == NULL)
-        return fail (NULL, error);
+        return ferry_cli_fail (NULL, error);
       calling = g_strdup (config->sender_ae_title);
     }
   if (called == NULL)
     called = g_strdup ("ANY-SCP");
   if (!ferry_ae_title_validate (calling, &error) || !ferry_ae_title_validate (called, &error))
-    return usage_error (context, error->message);
+    return ferry_cli_usage_error (context, error->message);
 
   if (!ferry_dicom_init (&error))
-    return fail (NULL, error);
+    return ferry_cli_fail (NULL, error);
 
   if (!ferry_dicom_echo (argv[1], (guint16) port, calling, called, (guint) timeout, &error))
     {
@@ -264,18 +223,18 @@ run_studies (int    argc,
 
   g_option_context_set_summary (context, _("List the studies in the archive, newest first."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if ((ret = parse_options (context, &argc, &argv)) >= 0)
+  if ((ret = ferry_cli_parse_options (context, &argc, &argv)) >= 0)
     return ret;
   if (argc > 1)
-    return usage_error (context, _("studies takes no arguments"));
+    return ferry_cli_usage_error (context, _("studies takes no arguments"));
 
   engine = ferry_engine_new (NULL, &error);
   if (engine == NULL)
-    return fail (NULL, error);
+    return ferry_cli_fail (NULL, error);
 
   studies = ferry_engine_list_studies_sync (engine, &error);
   if (studies == NULL)
-    return fail (_("Cannot read the studies"), error);
+    return ferry_cli_fail (_("Cannot read the studies"), error);
 
   if (json)
     {
@@ -361,11 +320,11 @@ run_config (int    argc,
                                 _("Show, export or import Ferry’s configuration (config.json). "
                                   "An imported file is validated first; a running Ferry picks it "
                                   "up within a second."));
-  if ((ret = parse_options (context, &argc, &argv)) >= 0)
+  if ((ret = ferry_cli_parse_options (context, &argc, &argv)) >= 0)
     return ret;
 
   if (argc < 2)
-    return usage_error (context, _("config needs show, export or import"));
+    return ferry_cli_usage_error (context, _("config needs show, export or import"));
 
   paths = ferry_paths_new (NULL);
 
@@ -374,13 +333,13 @@ run_config (int    argc,
       g_autofree char *text = NULL;
 
       if (g_str_equal (argv[1], "show") ? argc != 2 : argc != 3)
-        return usage_error (context, g_str_equal (argv[1], "show")
+        return ferry_cli_usage_error (context, g_str_equal (argv[1], "show")
                                        ? _("config show takes no file")
                                        : _("config export needs FILE"));
 
       config = ferry_config_load (paths->config_file, &error);
       if (config == NULL)
-        return fail (NULL, error);
+        return ferry_cli_fail (NULL, error);
       text = ferry_config_to_json (config);
 
       if (g_str_equal (argv[1], "show"))
@@ -391,7 +350,7 @@ run_config (int    argc,
         }
 
       if (!g_file_set_contents_full (argv[2], text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
-        return fail (_("Cannot export the configuration"), error);
+        return ferry_cli_fail (_("Cannot export the configuration"), error);
       g_print (_("Configuration exported to %s\n"), argv[2]);
 
       return EXIT_OK;
@@ -403,10 +362,10 @@ run_config (int    argc,
       gsize length;
 
       if (argc != 3)
-        return usage_error (context, _("config import needs FILE"));
+        return ferry_cli_usage_error (context, _("config import needs FILE"));
 
       if (!g_file_get_contents (argv[2], &text, &length, &error))
-        return fail (_("Cannot read the file to import"), error);
+        return ferry_cli_fail (_("Cannot read the file to import"), error);
       config = ferry_config_from_json (text, (gssize) length, &error);
       if (config == NULL)
         {
@@ -414,7 +373,7 @@ run_config (int    argc,
           return EXIT_FAILED;
         }
       if (!ferry_paths_ensure (paths, &error) || !ferry_config_save (config, paths->config_file, &error))
-        return fail (_("Cannot save the configuration"), error);
+        return ferry_cli_fail (_("Cannot save the configuration"), error);
       g_print (_("Configuration imported into %s\n"), paths->config_file);
 
       return EXIT_OK;
@@ -422,7 +381,7 @@ run_config (int    argc,
 
   {
     g_autofree char *message = g_strdup_printf (_("unknown config command “%s”"), argv[1]);
-    return usage_error (context, message);
+    return ferry_cli_usage_error (context, message);
   }
 }
 
@@ -435,6 +394,11 @@ static const Command commands[] = {
   { "config", "show | export FILE | import FILE", N_("Show, export or import the configuration"), run_config },
   { "destination", "add | list | remove | test", N_("Manage the PACS destinations"), ferry_cli_destination },
   { "device", "add | list | remove", N_("Manage the devices (modalities)"), ferry_cli_device },
+  { "send", "PATH… --to NAME [--wait]", N_("Archive DICOM files and send them to a PACS"), ferry_cli_send },
+  { "queue", "[--json] [--state S] [--to NAME]", N_("List deliveries and their state"), ferry_cli_queue },
+  { "retry", "--to NAME | --study UID | --all", N_("Try waiting deliveries now"), ferry_cli_retry },
+  { "resend", "--outbox | --study UID | …", N_("Send deliveries again"), ferry_cli_resend },
+  { "cancel", "--to NAME | --study UID | …", N_("Cancel waiting deliveries"), ferry_cli_cancel },
 };
 
 static void

@@ -245,23 +245,11 @@ create_folders (FerryArchive  *self,
   return TRUE;
 }
 
-/**
- * ferry_archive_open:
- * @root: the archive directory, normally #FerryPaths.archive_dir
- * @reserve_bytes: free space that objects may never use
- * @error: return location for a #GError
- *
- * Creates @root and its spool directory (0700) and sweeps away temporary files a killed process
- * left behind (see ferry_archive_get_swept_count()). The sweep removes every file in the spool
- * directory, so only the owner of the data directory (the holder of its #FerryLock) may open
- * the archive: another process would delete the spool files of a C-STORE in progress.
- *
- * Returns: (transfer full) (nullable): the archive; close with ferry_archive_close()
- */
-FerryArchive *
-ferry_archive_open (const char  *root,
-                    guint64      reserve_bytes,
-                    GError     **error)
+static FerryArchive *
+open_archive (const char  *root,
+              guint64      reserve_bytes,
+              gboolean     sweep_spool,
+              GError     **error)
 {
   FerryArchive *self;
   g_autofree char *absolute = NULL;
@@ -290,9 +278,45 @@ ferry_archive_open (const char  *root,
       return NULL;
     }
 
-  sweep (self);
+  if (sweep_spool)
+    sweep (self);
 
   return self;
+}
+
+/**
+ * ferry_archive_open:
+ * @root: the archive directory, normally #FerryPaths.archive_dir
+ * @reserve_bytes: free space that objects may never use
+ * @error: return location for a #GError
+ *
+ * Creates @root and its spool directory (0700) and sweeps away temporary files a killed process
+ * left behind (see ferry_archive_get_swept_count()). The sweep removes every file in the spool
+ * directory, so only the owner of the data directory (the holder of its #FerryLock) may open
+ * the archive this way: another process would delete the spool files of a C-STORE in progress.
+ *
+ * Returns: (transfer full) (nullable): the archive; close with ferry_archive_close()
+ */
+FerryArchive *
+ferry_archive_open (const char  *root,
+                    guint64      reserve_bytes,
+                    GError     **error)
+{
+  return open_archive (root, reserve_bytes, TRUE, error);
+}
+
+/**
+ * ferry_archive_open_shared:
+ *
+ * The same without the sweep, for a process that adds files while another owns the data
+ * directory (ferry-cli send beside a running Ferry).
+ */
+FerryArchive *
+ferry_archive_open_shared (const char  *root,
+                           guint64      reserve_bytes,
+                           GError     **error)
+{
+  return open_archive (root, reserve_bytes, FALSE, error);
 }
 
 /**

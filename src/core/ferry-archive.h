@@ -32,6 +32,10 @@ typedef struct _FerryArchive FerryArchive;
 FerryArchive *ferry_archive_open                (const char    *root,
                                                  guint64        reserve_bytes,
                                                  GError       **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Without the sweep: for a process adding files while another owns the data directory. */
+FerryArchive *ferry_archive_open_shared         (const char    *root,
+                                                 guint64        reserve_bytes,
+                                                 GError       **error) G_GNUC_WARN_UNUSED_RESULT;
 void          ferry_archive_close               (FerryArchive  *archive);
 
 const char   *ferry_archive_get_root            (FerryArchive  *archive);

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "ferry-engine-private.h"
+#include "ferry-import.h"
 #include "ferry-ledger.h"
 
 typedef struct {
@@ -219,6 +220,51 @@ ferry_engine_act_on_deliveries_sync (FerryEngine              *self,
   if (!ferry_ledger_act (ferry_engine_get_database (self), action, filter, g_get_real_time (),
                          changed, error))
     return FALSE;
+
+  ferry_engine_kick_deliveries (self);
+  return TRUE;
+}
+
+gboolean
+ferry_engine_import_file_sync (FerryEngine  *self,
+                               const char   *path,
+                               const char   *route_to,
+                               char        **sop_instance_uid,
+                               GError      **error)
+{
+  g_autoptr(FerryArchive) shared = NULL;
+  g_autoptr(FerryInstanceRecord) record = NULL;
+  FerryArchive *archive;
+  FerryInsertOutcome outcome;
+
+  g_return_val_if_fail (FERRY_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  /* Not the owner: add the file beside the running Ferry, without sweeping its spool. */
+  archive = ferry_engine_get_archive (self);
+  if (archive == NULL)
+    {
+      shared = ferry_archive_open_shared (ferry_engine_get_paths (self)->archive_dir,
+                                          ferry_engine_get_config (self)->disk_reserve_bytes,
+                                          error);
+      if (shared == NULL)
+        return FALSE;
+      archive = shared;
+    }
+
+  if (!ferry_import_dicom_file (archive, ferry_engine_get_database (self), path, route_to,
+                                &record, &outcome, error))
+    return FALSE;
+
+  /* The same object was archived before: it keeps its deliveries, and gets one to @route_to
+   * if it had none. */
+  if (outcome == FERRY_INSERT_SAME && route_to != NULL &&
+      !ferry_ledger_route_existing (ferry_engine_get_database (self), record->sop_instance_uid,
+                                    record->sha256, route_to, g_get_real_time (), NULL, error))
+    return FALSE;
+
+  if (sop_instance_uid != NULL)
+    *sop_instance_uid = g_strdup (record->sop_instance_uid);
 
   ferry_engine_kick_deliveries (self);
   return TRUE;

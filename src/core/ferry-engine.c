@@ -60,6 +60,7 @@ struct _FerryEngine
   FerryConfig   *applied;
 
   int                port_override;
+  gboolean           receiver_disabled;  /* set before start(); ferry-cli send */
   guint              receiver_port;
   FerryReceiverState receiver_state;
   guint              config_generation;
@@ -551,7 +552,7 @@ apply_receiver_config (FerryEngine        *self,
   receiver = self->receiver;
   g_mutex_unlock (&self->receiver_lock);
 
-  if (!self->started)
+  if (!self->started || self->receiver_disabled)
     return TRUE;
 
   effective = effective_config (self, apply->config);
@@ -922,8 +923,13 @@ ferry_engine_start (FerryEngine  *self,
   self->started = TRUE;
   g_mutex_unlock (&self->apply_lock);
 
-  receiver = open_receiver (self, self->config, effective_port (self, self->config), &receiver_error);
-  if (receiver == NULL)
+  if (self->receiver_disabled)
+    {
+      g_debug ("Not receiving: this engine only delivers");
+      receiver = NULL;
+    }
+  else if ((receiver = open_receiver (self, self->config, effective_port (self, self->config),
+                                      &receiver_error)) == NULL)
     {
       g_message ("Not receiving: %s", receiver_error->message);
       set_receiver_state (self, FERRY_RECEIVER_FAILED, 0, receiver_error->message);
@@ -969,6 +975,16 @@ ferry_engine_stop (FerryEngine *self)
   g_clear_pointer (&self->lock, ferry_lock_release);
 
   set_receiver_state (self, FERRY_RECEIVER_STOPPED, 0, NULL);
+}
+
+void
+ferry_engine_set_receiver_enabled (FerryEngine *self,
+                                   gboolean     enabled)
+{
+  g_return_if_fail (FERRY_IS_ENGINE (self));
+  g_return_if_fail (!self->started);
+
+  self->receiver_disabled = !enabled;
 }
 
 /* ferry-engine-private.h */

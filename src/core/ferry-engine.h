@@ -103,6 +103,10 @@ gboolean            ferry_engine_check_port_finish    (FerryEngine         *self
  * ferry --port, tests). 0 lets the OS choose; -1 removes the override. Call before _start(). */
 void                ferry_engine_set_port_override    (FerryEngine         *self,
                                                        int                  port);
+/* FALSE: start() takes ownership of the data directory and delivers, but does not listen
+ * (ferry-cli send). Call before _start(). */
+void                ferry_engine_set_receiver_enabled (FerryEngine        *self,
+                                                       gboolean            enabled);
 /* Answer to @ae_title instead of the configured receiver AE title, without saving it. */
 void                ferry_engine_set_ae_title_override (FerryEngine        *self,
                                                        const char          *ae_title);
@@ -188,6 +192,16 @@ gboolean            ferry_engine_act_on_deliveries_sync (FerryEngine            
                                                          const FerryLedgerFilter *filter,
                                                          guint                  *changed,
                                                          GError                **error);
+
+/* Archives and indexes a DICOM Part 10 file as it is and, when @route_to is set, routes it to
+ * that destination only (an object archived already gets a delivery to @route_to unless it has
+ * one). Works whether or not this process owns the data directory: the owner's deliverer finds
+ * new rows in the ledger within seconds. Blocking. */
+gboolean            ferry_engine_import_file_sync     (FerryEngine        *self,
+                                                       const char         *path,
+                                                       const char         *route_to,
+                                                       char              **sop_instance_uid,
+                                                       GError            **error);
 
 /*
  * Properties: "receiver-state" (FerryReceiverState), "receiver-port" (guint),

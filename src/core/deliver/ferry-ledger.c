@@ -353,6 +353,42 @@ out:
   return ok;
 }
 
+gboolean
+ferry_ledger_route_existing (FerryDatabase  *db,
+                             const char     *sop_instance_uid,
+                             const char     *sha256,
+                             const char     *destination,
+                             gint64          now,
+                             gboolean       *added,
+                             GError        **error)
+{
+  sqlite3 *sql = ferry_database_lock (db);
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  stmt = prepare (sql,
+                  "INSERT INTO deliveries (instance_ref, destination, state, queued_at,"
+                  "                        next_attempt_at, updated_at)"
+                  " SELECT id, ?3, 'queued', ?4, ?4, ?4 FROM instances"
+                  "  WHERE sop_instance_uid = ?1 AND sha256 = ?2"
+                  " ON CONFLICT (instance_ref, destination) DO NOTHING", error);
+  if (stmt == NULL)
+    {
+      ferry_database_unlock (db);
+      return FALSE;
+    }
+  bind_text (stmt, 1, sop_instance_uid);
+  bind_text (stmt, 2, sha256);
+  bind_text (stmt, 3, destination);
+  sqlite3_bind_int64 (stmt, 4, now);
+  ok = step_done (sql, stmt, error);
+  if (added != NULL)
+    *added = ok && sqlite3_changes (sql) > 0;
+  sqlite3_finalize (stmt);
+  ferry_database_unlock (db);
+  return ok;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Scheduling                                                                                 */
 

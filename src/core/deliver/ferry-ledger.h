@@ -140,6 +140,17 @@ gboolean    ferry_ledger_route           (FerryDatabase        *db,
                                           gint64                now,
                                           GError              **error);
 
+/* A delivery of the archived object (@sop_instance_uid, @sha256) to @destination, queued unless
+ * it has one already (whatever its state: delivered objects are not sent again unasked).
+ * @added tells which. */
+gboolean    ferry_ledger_route_existing  (FerryDatabase        *db,
+                                          const char           *sop_instance_uid,
+                                          const char           *sha256,
+                                          const char           *destination,
+                                          gint64                now,
+                                          gboolean             *added,
+                                          GError              **error);
+
 /* Destinations with rows due at @now (queued, or retrying with next_attempt_at <= @now). */
 char      **ferry_ledger_due_destinations (FerryDatabase       *db,
                                            gint64               now,

@@ -13,6 +13,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "ferry-charset.h"
+#include "ferry-import.h"
 #include "ferry-dicom.h"
 #include "ferry-receiver.h"
 
@@ -127,36 +128,18 @@ build_record (const FerryDicomAttributes   *attrs,
               const FerryDicomStoreRequest *request,
               const char                   *fallback_charset)
 {
-  FerryInstanceRecord *record = g_new0 (FerryInstanceRecord, 1);
-  const char *scs = attrs->specific_character_set;
+  FerryInstanceRecord *record = ferry_instance_record_from_attributes (attrs, fallback_charset);
 
-#define TEXT(field) ferry_charset_to_utf8 (attrs->field, scs, fallback_charset)
+  /* The request's UIDs and transfer syntax are what was negotiated and checked. */
+  g_free (record->sop_instance_uid);
   record->sop_instance_uid = g_strdup (request->sop_instance_uid);
+  g_free (record->sop_class_uid);
   record->sop_class_uid = g_strdup (request->sop_class_uid);
+  g_free (record->transfer_syntax_uid);
   record->transfer_syntax_uid = g_strdup (request->transfer_syntax_uid);
-  record->study_instance_uid = g_strdup (attrs->study_instance_uid);
-  record->series_instance_uid = g_strdup (attrs->series_instance_uid);
-  record->patient_id = TEXT (patient_id);
-  record->patient_name = TEXT (patient_name);
-  record->patient_birth_date = g_strdup (attrs->patient_birth_date);
-  record->patient_sex = g_strdup (attrs->patient_sex);
-  record->accession_number = TEXT (accession_number);
-  record->study_id = TEXT (study_id);
-  record->study_date = g_strdup (attrs->study_date);
-  record->study_time = g_strdup (attrs->study_time);
-  record->study_description = TEXT (study_description);
-  record->referring_physician_name = TEXT (referring_physician_name);
-  record->modality = g_strdup (attrs->modality);
-  record->series_number = g_strdup (attrs->series_number);
-  record->series_description = TEXT (series_description);
-  record->instance_number = g_strdup (attrs->instance_number);
-  record->specific_character_set = g_strdup (scs);
   record->calling_ae = strip_ae (request->calling_ae);
   record->peer_address = g_strdup (request->peer_address);
   record->size = request->size;
-  record->received_at = g_get_real_time ();
-#undef TEXT
-
   return record;
 }
 
