@@ -105,13 +105,28 @@ context_clear (gpointer data)
   g_free (c->transfer_syntax_uid);
 }
 
-/* "Secondary Capture Image Storage (1.2.840.10008.5.1.4.1.1.7)", or the UID alone. */
+/* "Secondary Capture Image Storage (1.2.840.10008.5.1.4.1.1.7)", or the UID alone. DCMTK
+ * names UIDs by keyword ("SecondaryCaptureImageStorage"); a PACS admin reads words. */
 static char *
 describe_uid (const char *uid)
 {
   const char *name = dcmFindNameOfUID (uid, NULL);
 
-  return name != NULL ? g_strdup_printf ("%s (%s)", name, uid) : g_strdup (uid);
+  if (name == NULL)
+    return g_strdup (uid);
+
+  GString *words = g_string_new (NULL);
+
+  for (gsize i = 0; name[i] != '\0'; i++)
+    {
+      if (i > 0 && g_ascii_isupper (name[i]) &&
+          (g_ascii_islower (name[i - 1]) ||
+           (g_ascii_isupper (name[i - 1]) && g_ascii_islower (name[i + 1]))))
+        g_string_append_c (words, ' ');
+      g_string_append_c (words, name[i]);
+    }
+  g_string_append_printf (words, " (%s)", uid);
+  return g_string_free (words, FALSE);
 }
 
 static gboolean

@@ -86,8 +86,9 @@ struct Options
 class TestSCP : public DcmSCP
 {
 public:
-  explicit TestSCP (const Options &options)
-    : options_ (options)
+  TestSCP (const Options          &options,
+           const OFList<OFString> &syntaxes)
+    : options_ (options), syntaxes_ (syntaxes)
   {
   }
 
@@ -97,7 +98,37 @@ protected:
                             DcmSCPActionType        &desired_action) override
   {
     if (!options_.reject.empty ())
-      desired_action = DCMSCP_ACTION_REFUSE_ASSOCIATION;
+      {
+        desired_action = DCMSCP_ACTION_REFUSE_ASSOCIATION;
+        return;
+      }
+
+    /* A profile holds at most 128 presentation contexts, fewer than there are storage SOP
+     * classes: each association gets a profile of the SOP classes it proposes. */
+    T_ASC_Parameters *proposed = const_cast<T_ASC_Parameters *> (&params);
+    std::set<std::string> sop_classes;
+    std::string profile = "ASSOCIATION" + std::to_string (++associations_);
+
+    for (int i = 0; i < ASC_countPresentationContexts (proposed); i++)
+      {
+        T_ASC_PresentationContext pc;
+
+        if (ASC_getPresentationContext (proposed, i, &pc).good ())
+          sop_classes.insert (pc.abstractSyntax);
+      }
+
+    OFList<OFString> verification;
+
+    verification.push_back (UID_LittleEndianExplicitTransferSyntax);
+    verification.push_back (UID_LittleEndianImplicitTransferSyntax);
+    addPresentationContext (UID_VerificationSOPClass, verification, ASC_SC_ROLE_DEFAULT,
+                            profile.c_str ());
+    for (const std::string &sop_class : sop_classes)
+      if (options_.refuse_sop_class.count (sop_class) == 0 &&
+          dcmIsaStorageSOPClassUID (sop_class.c_str (), ESSC_All))
+        addPresentationContext (sop_class.c_str (), syntaxes_, ASC_SC_ROLE_DEFAULT,
+                                profile.c_str ());
+    getConfig ().setAndCheckAssociationProfile (profile.c_str ());
   }
 
   void
@@ -180,7 +211,9 @@ protected:
 
 private:
   const Options &options_;
+  const OFList<OFString> &syntaxes_;
   long count_ = 0;
+  long associations_ = 0;
 };
 
 /* DcmSCP keeps its network to itself; the listening socket is the only one in this process
@@ -294,16 +327,6 @@ main (int    argc,
       return 1;
     }
 
-  TestSCP scp (options);
-  DcmSCPConfig &config = scp.getConfig ();
-
-  config.setPort ((Uint16) options.port);
-  config.setAETitle (options.ae.c_str ());
-  config.setMaxReceivePDULength (131072);
-  config.setHostLookupEnabled (OFFalse);
-  config.setACSETimeout (30);
-  config.setDIMSETimeout (30);
-
   OFList<OFString> syntaxes;
 
   if (options.uncompressed_only)
@@ -315,19 +338,21 @@ main (int    argc,
   for (const std::string &ts : options.refuse_ts)
     syntaxes.remove (ts.c_str ());
 
+  TestSCP scp (options, syntaxes);
+  DcmSCPConfig &config = scp.getConfig ();
+
+  config.setPort ((Uint16) options.port);
+  config.setAETitle (options.ae.c_str ());
+  config.setMaxReceivePDULength (131072);
+  config.setHostLookupEnabled (OFFalse);
+  config.setACSETimeout (30);
+  config.setDIMSETimeout (30);
+
+  /* Presentation contexts are set per association, in notifyAssociationRequest(). */
   OFList<OFString> verification;
 
   verification.push_back (UID_LittleEndianExplicitTransferSyntax);
-  verification.push_back (UID_LittleEndianImplicitTransferSyntax);
   scp.addPresentationContext (UID_VerificationSOPClass, verification);
-
-  for (int i = 0; i < numberOfDcmAllStorageSOPClassUIDs; i++)
-    {
-      const char *sop_class = dcmAllStorageSOPClassUIDs[i];
-
-      if (options.refuse_sop_class.count (sop_class) == 0)
-        scp.addPresentationContext (sop_class, syntaxes);
-    }
 
   OFCondition cond = scp.openListenPort ();
 
