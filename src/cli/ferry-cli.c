@@ -18,6 +18,7 @@
 #include <json-glib/json-glib.h>
 
 #include "ferry-charset.h"
+#include "ferry-cli-config.h"
 #include "ferry-config.h"
 #include "ferry-dicom.h"
 #include "ferry-engine.h"
@@ -432,6 +433,8 @@ static const Command commands[] = {
   { "echo", "HOST PORT [--aet A] [--aec B]", N_("Check a DICOM peer with C-ECHO"), run_echo },
   { "studies", "[--json]", N_("List the studies in the archive"), run_studies },
   { "config", "show | export FILE | import FILE", N_("Show, export or import the configuration"), run_config },
+  { "destination", "add | list | remove | test", N_("Manage the PACS destinations"), ferry_cli_destination },
+  { "device", "add | list | remove", N_("Manage the devices (modalities)"), ferry_cli_device },
 };
 
 static void
@@ -441,7 +444,7 @@ print_usage (FILE *stream)
   fprintf (stream, "%s\n", _("Ferry carries medical images from this workstation to where they belong."));
   fprintf (stream, "\n%s\n", _("Commands:"));
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    fprintf (stream, "  %-8s %-34s %s\n", commands[i].name, commands[i].parameters,
+    fprintf (stream, "  %-11s %-34s %s\n", commands[i].name, commands[i].parameters,
              _(commands[i].summary));
   fprintf (stream, "\n%s\n", _("“ferry-cli COMMAND --help” describes a command. FERRY_HOME=DIR keeps "
                                "configuration and data in DIR."));

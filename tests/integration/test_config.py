@@ -61,10 +61,14 @@ def expect_invalid(text, field, what):
              % (what, field, r.stdout))
 
 
+# A version 1 file loads as it is and is shown, exported and saved in the current version.
+EXPECTED = dict(CONFIG, version=2)
+
+
 def body():
     a = ft.FerryHome(config=CONFIG)
     shown = show(a)
-    expect_subset(CONFIG, shown, 'config show')
+    expect_subset(EXPECTED, shown, 'config show')
 
     exported = os.path.join(ft.mkdtemp(), 'station.json')
     r = ft.ferry_cmd(a, ['config', 'export', exported])
@@ -75,7 +79,7 @@ def body():
             exp = json.load(f)
         except ValueError as e:
             ft.fail('exported file is not JSON: %s' % e)
-    expect_subset(CONFIG, exp, 'exported file')
+    expect_subset(EXPECTED, exp, 'exported file')
 
     b = ft.FerryHome()
     r = ft.ferry_cmd(b, ['config', 'import', exported])
