@@ -13,6 +13,7 @@
 
 #include <glib/gi18n.h>
 
+#include "ferry-connections-page.h"
 #include "ferry-page.h"
 #include "ferry-receiver-status.h"
 #include "ferry-settings-page.h"
@@ -218,8 +219,11 @@ ferry_window_class_init (FerryWindowClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK,
                                        "win.show-page", "s", "studies");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_ALT_MASK,
+                                       "win.show-page", "s", "connections");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_3, GDK_ALT_MASK,
                                        "win.show-page", "s", "settings");
 
+  g_type_ensure (FERRY_TYPE_CONNECTIONS_PAGE);
   g_type_ensure (FERRY_TYPE_RECEIVER_STATUS);
   g_type_ensure (FERRY_TYPE_SETTINGS_PAGE);
   g_type_ensure (FERRY_TYPE_STUDIES_PAGE);
@@ -373,7 +377,7 @@ ferry_window_set_engine_error (FerryWindow  *self,
 
 /**
  * ferry_window_show_page:
- * @page_name: "studies" or "settings"
+ * @page_name: "studies", "connections" or "settings"
  *
  * Shows a page and selects its row in the sidebar.
  */

@@ -25,4 +25,9 @@ GtkWindow *ferry_ui_test_present  (GtkWidget   *page,
                                    int          width,
                                    int          height);
 
+/* Saves what @widget shows, once it has been drawn a few times, as @name in
+ * $FERRY_UI_ARTIFACTS (nothing when that is unset), for people reviewing the layout. */
+void       ferry_ui_test_save_screenshot (GtkWidget  *widget,
+                                          const char *name);
+
 G_END_DECLS
