@@ -181,7 +181,8 @@ class TestScp:
 # Test data.
 
 def make_study(outdir, count, modality='US', patient_name='DOE^JANE', patient_id='PID-1',
-               accession='ACC-1', kind=None, rows=32, cols=32, seed=1, prefix=None):
+               accession='ACC-1', kind=None, rows=32, cols=32, seed=1, prefix=None,
+               study_uid=None):
     """count uncompressed (explicit LE) objects of one study and series. Returns a list of
     dicts: path, sop_instance_uid, study_instance_uid, patient_id, accession, modality."""
     import numpy as np
@@ -189,7 +190,7 @@ def make_study(outdir, count, modality='US', patient_name='DOE^JANE', patient_id
     rng = np.random.default_rng(seed)
     sop_class = {'US': ft.US_STORAGE, 'CT': ft.CT_STORAGE, 'MR': ft.MR_STORAGE}[modality]
     kind = kind or {'US': 'rgb', 'CT': 'ct', 'MR': 'mr'}[modality]
-    study = {'uid': ft.new_uid(), 'date': '20240320', 'accession': accession,
+    study = {'uid': study_uid or ft.new_uid(), 'date': '20240320', 'accession': accession,
              'description': '%s study' % modality}
     series = {'uid': ft.new_uid(), 'number': 1, 'description': '%s series' % modality}
     patient = {'name': patient_name, 'id': patient_id, 'charset': 'ISO_IR 192'}
