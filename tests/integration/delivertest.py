@@ -224,7 +224,8 @@ def make_jpeg(outdir, patient_id='PID-JPEG', accession='ACC-JPEG', rows=64, cols
     ft.check(str(ds.file_meta.TransferSyntaxUID) == ft.JPEG_BASELINE,
              'dcmcjpeg wrote %s, not JPEG baseline' % ds.file_meta.TransferSyntaxUID)
     d = dict(raw)
-    d.update(path=jpeg, decompressed=dec)
+    # dcmcjpeg gives a lossy compressed object a new SOP Instance UID.
+    d.update(path=jpeg, decompressed=dec, sop_instance_uid=str(ds.SOPInstanceUID))
     return d
 
 
