@@ -114,7 +114,8 @@ typedef struct _FerryDicomSender FerryDicomSender;
  *   rejected: called AE title not recognised", "connection refused", "timed out after 30 s")
  *
  * Connects and negotiates an association. Pairs beyond the 128-context limit are left out (a
- * later ferry_dicom_sender_store() of such an object fails with _NO_CONTEXT).
+ * later ferry_dicom_sender_store() of such an object fails with _NO_CONTEXT). The TCP connect
+ * itself is bounded by the process-wide 10 s of ferry_dicom_init(), not by timeout_seconds.
  *
  * Returns: (transfer full) (nullable): the association
  */
@@ -153,10 +154,12 @@ gboolean     ferry_dicom_sender_store       (FerryDicomSender           *sender,
 
 gboolean     ferry_dicom_sender_is_usable   (FerryDicomSender           *sender);
 
-/* Any thread: shuts the socket down, so that a blocked call returns with _ABORTED soon. */
+/* Any thread, as long as @sender is not closed: shuts the socket down, so that a blocked call
+ * returns with _ABORTED soon; the association is not usable afterwards. */
 void         ferry_dicom_sender_abort       (FerryDicomSender           *sender);
 
-/* Releases the association (aborts it when it is not usable) and frees @sender. */
+/* Releases the association (aborts it when it is not usable) and frees @sender. The wait for
+ * the A-RELEASE-RP is bounded by the timeout. */
 void         ferry_dicom_sender_close       (FerryDicomSender           *sender);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (FerryDicomSender, ferry_dicom_sender_close)
