@@ -22,6 +22,7 @@
 
 #include "ferry-database.h"
 #include "ferry-database-private.h"
+#include "ferry-ledger.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -127,6 +128,7 @@ typedef enum {
   STMT_GET_STUDY,
   STMT_LIST_INSTANCES,
   STMT_COUNT_INSTANCES,
+  STMT_INSERT_DELIVERY,
   N_STMTS
 } StatementId;
 
@@ -199,7 +201,7 @@ static const char * const statement_sql[N_STMTS] = {
     "INSERT INTO instances (series_ref, sop_instance_uid, sop_class_uid, transfer_syntax_uid,"
     "                       instance_number, specific_character_set, calling_ae, peer_address,"
     "                       file_path, sha256, size, received_at, routed, route_to)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 0, ?13)",
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?13)",
   [STMT_LIST_STUDIES] =
     STUDY_COLUMNS "ORDER BY s.last_received_at DESC, s.id DESC",
   [STMT_GET_STUDY] =
@@ -220,6 +222,11 @@ static const char * const statement_sql[N_STMTS] = {
     " ORDER BY se.id, cast (i.instance_number AS INTEGER), i.id",
   [STMT_COUNT_INSTANCES] =
     "SELECT count (*) FROM instances",
+  [STMT_INSERT_DELIVERY] =
+    "INSERT INTO deliveries (instance_ref, destination, state, coercions, queued_at,"
+    "                        next_attempt_at, updated_at)"
+    " VALUES (?1, ?2, 'queued', ?3, ?4, ?4, ?4)"
+    " ON CONFLICT (instance_ref, destination) DO NOTHING",
 };
 
 /* One instance waiting to be committed. Lives on the stack of the thread that inserts it. */
@@ -769,8 +776,29 @@ insert_instance_locked (FerryDatabase              *self,
   sqlite3_bind_int64 (stmt, 11, (sqlite3_int64) record->size);
   sqlite3_bind_int64 (stmt, 12, record->received_at);
   bind_text (stmt, 13, record->route_to);
+  sqlite3_bind_int (stmt, 14, record->routes != NULL ? 1 : 0);
   if (!step_done (self, stmt, _("add the instance"), error))
     return FALSE;
+
+  if (record->routes != NULL && record->routes->len > 0)
+    {
+      gint64 instance_id = sqlite3_last_insert_rowid (self->db);
+
+      if (!(stmt = statement (self, STMT_INSERT_DELIVERY, error)))
+        return FALSE;
+      for (guint i = 0; i < record->routes->len; i++)
+        {
+          const FerryRoute *route = g_ptr_array_index (record->routes, i);
+
+          sqlite3_reset (stmt);
+          sqlite3_bind_int64 (stmt, 1, instance_id);
+          bind_text (stmt, 2, route->destination);
+          bind_text (stmt, 3, route->coercions_json);
+          sqlite3_bind_int64 (stmt, 4, record->received_at);
+          if (!step_done (self, stmt, _("queue the instance for delivery"), error))
+            return FALSE;
+        }
+    }
 
   *outcome = versions > 0 ? FERRY_INSERT_NEW_VERSION : FERRY_INSERT_NEW;
   return TRUE;
@@ -1217,6 +1245,7 @@ ferry_instance_record_free (FerryInstanceRecord *record)
   g_free (record->file_path);
   g_free (record->sha256);
   g_free (record->route_to);
+  g_clear_pointer (&record->routes, g_ptr_array_unref);
   g_free (record);
 }
 

@@ -59,6 +59,9 @@ typedef struct {
   gint64  received_at;             /* microseconds since the epoch, UTC */
   char   *route_to;                /* (nullable) the destination chosen when it was imported by
                                     * hand; NULL: the router decides */
+  GPtrArray *routes;               /* (nullable) (element-type FerryRoute): decided already;
+                                    * the delivery rows go in with the instance, in the same
+                                    * transaction. NULL: the router takes it later. */
 } FerryInstanceRecord;
 
 /* One row of the Studies page. */

@@ -28,6 +28,7 @@
 #define FLUSH_EVERY        16     /* outcomes written together */
 #define FLUSH_AFTER_USEC   (200 * 1000)
 #define DEFAULT_TIMEOUT    30
+#define LINGER_USEC        (300 * 1000)   /* an idle association waits this long for more */
 
 struct _FerryDeliverer {
   FerryDatabase              *db;        /* not owned */
@@ -313,6 +314,38 @@ contexts_for (GPtrArray *batch)
   return contexts;
 }
 
+/* An open association and what it was negotiated for. */
+typedef struct {
+  FerryDicomSender *sender;
+  GArray           *contexts;   /* FerryDicomContextRequest, strings owned by strings */
+  GPtrArray        *strings;
+} Link;
+
+static gboolean
+link_covers (const Link *link,
+             GArray     *contexts)
+{
+  if (link->sender == NULL)
+    return FALSE;
+  for (guint i = 0; i < contexts->len; i++)
+    {
+      const FerryDicomContextRequest *c = &g_array_index (contexts, FerryDicomContextRequest, i);
+      gboolean found = FALSE;
+
+      for (guint j = 0; j < link->contexts->len && !found; j++)
+        {
+          const FerryDicomContextRequest *o = &g_array_index (link->contexts,
+                                                              FerryDicomContextRequest, j);
+
+          found = g_strcmp0 (c->sop_class_uid, o->sop_class_uid) == 0 &&
+                  g_strcmp0 (c->transfer_syntax_uid, o->transfer_syntax_uid) == 0;
+        }
+      if (!found)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 is_running (FerryDeliverer *self)
 {
@@ -334,13 +367,28 @@ track_sender (FerryDeliverer   *self,
     g_ptr_array_remove_fast (self->senders, sender);
 }
 
-/* Sends one batch over one association (opening it), recording every outcome. Returns FALSE
- * when the destination is in trouble and the job should stop. */
+static void
+link_close (FerryDeliverer *self,
+            Link           *link)
+{
+  if (link->sender != NULL)
+    {
+      track_sender (self, link->sender, FALSE);
+      ferry_dicom_sender_close (g_steal_pointer (&link->sender));
+    }
+  g_clear_pointer (&link->contexts, g_array_unref);
+  g_clear_pointer (&link->strings, g_ptr_array_unref);
+}
+
+/* Sends one batch over the job's association, opening (or reopening, when the batch needs
+ * presentation contexts it was not negotiated for) as needed, and records every outcome.
+ * Returns FALSE when the destination is in trouble and the job should stop. */
 static gboolean
 send_batch (FerryDeliverer         *self,
             const FerryConfig      *config,
             const FerryDestination *destination,
-            GPtrArray              *batch)
+            GPtrArray              *batch,
+            Link                   *link)
 {
   g_autoptr(GPtrArray) outcomes = g_ptr_array_new_with_free_func ((GDestroyNotify) ferry_outcome_free);
   g_autoptr(GArray) contexts = contexts_for (batch);
@@ -351,6 +399,9 @@ send_batch (FerryDeliverer         *self,
   gboolean healthy = TRUE;
   guint i;
 
+  if (!link_covers (link, contexts))
+    link_close (self, link);
+
   options.host = destination->host;
   options.port = destination->port;
   options.calling_ae = config->sender_ae_title;
@@ -359,8 +410,10 @@ send_batch (FerryDeliverer         *self,
   options.decompress = destination->decompress;
   options.character_set = destination->character_set;
 
-  sender = ferry_dicom_sender_open (&options, (const FerryDicomContextRequest *) contexts->data,
-                                    contexts->len, &error);
+  sender = link->sender;
+  if (sender == NULL)
+    sender = ferry_dicom_sender_open (&options, (const FerryDicomContextRequest *) contexts->data,
+                                      contexts->len, &error);
   if (sender == NULL)
     {
       gboolean permanent = g_error_matches (error, FERRY_DICOM_SEND_ERROR,
@@ -373,7 +426,24 @@ send_batch (FerryDeliverer         *self,
       flush_outcomes (self, outcomes);
       return FALSE;
     }
-  track_sender (self, sender, TRUE);
+  if (link->sender == NULL)
+    {
+      /* The batch's strings go when the batch does: keep copies for link_covers(). */
+      link->sender = sender;
+      link->strings = g_ptr_array_new_with_free_func (g_free);
+      link->contexts = g_array_new (FALSE, TRUE, sizeof (FerryDicomContextRequest));
+      for (guint c = 0; c < contexts->len; c++)
+        {
+          FerryDicomContextRequest copy = g_array_index (contexts, FerryDicomContextRequest, c);
+
+          copy.sop_class_uid = g_strdup (copy.sop_class_uid);
+          copy.transfer_syntax_uid = g_strdup (copy.transfer_syntax_uid);
+          g_ptr_array_add (link->strings, (gpointer) copy.sop_class_uid);
+          g_ptr_array_add (link->strings, (gpointer) copy.transfer_syntax_uid);
+          g_array_append_val (link->contexts, copy);
+        }
+      track_sender (self, sender, TRUE);
+    }
 
   for (i = 0; i < batch->len; i++)
     {
@@ -414,9 +484,44 @@ send_batch (FerryDeliverer         *self,
                  g_get_real_time ());
 
   flush_outcomes (self, outcomes);
-  track_sender (self, sender, FALSE);
-  ferry_dicom_sender_close (sender);
+  if (!healthy || !is_running (self))
+    link_close (self, link);
   return healthy && is_running (self);
+}
+
+/* The next rows for the job's destination; when there are none yet, waits a little for a kick
+ * (images still arriving) before the association is let go. */
+static GPtrArray *
+claim_more (FerryDeliverer *self,
+            const char     *destination)
+{
+  gint64 give_up = g_get_monotonic_time () + LINGER_USEC;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      GPtrArray *batch = ferry_ledger_claim (self->db, destination, g_get_real_time (),
+                                             CLAIM_BATCH, &error);
+
+      if (batch == NULL)
+        {
+          g_message ("Could not read the delivery ledger: %s", error->message);
+          return NULL;
+        }
+      if (batch->len > 0)
+        return batch;
+      g_ptr_array_unref (batch);
+
+      g_mutex_lock (&self->lock);
+      if (self->running && g_get_monotonic_time () < give_up)
+        g_cond_wait_until (&self->cond, &self->lock, give_up);
+      if (!self->running || g_get_monotonic_time () >= give_up)
+        {
+          g_mutex_unlock (&self->lock);
+          return NULL;
+        }
+      g_mutex_unlock (&self->lock);
+    }
 }
 
 static void
@@ -428,11 +533,10 @@ job_run (gpointer data,
   g_autoptr(FerryConfig) config = dup_config (self);
   const FerryDestination *destination = ferry_config_find_destination (config, job->destination);
   GPtrArray *batch = g_steal_pointer (&job->batch);
+  Link link = { 0 };
 
   while (batch != NULL && batch->len > 0)
     {
-      g_autoptr(GError) error = NULL;
-
       if (!is_running (self))
         {
           /* Stopped before this batch began: nothing was sent, the rows are queued again. */
@@ -460,20 +564,19 @@ job_run (gpointer data,
           break;
         }
 
-      if (!send_batch (self, config, destination, batch))
+      if (!send_batch (self, config, destination, batch, &link))
         {
           g_clear_pointer (&batch, g_ptr_array_unref);
           break;
         }
       g_clear_pointer (&batch, g_ptr_array_unref);
 
-      /* More for this destination (the rest of a long study, or the next one): same thread. */
-      batch = ferry_ledger_claim (self->db, job->destination, g_get_real_time (), CLAIM_BATCH,
-                                  &error);
-      if (batch == NULL)
-        g_message ("Could not read the delivery ledger: %s", error->message);
+      /* More for this destination (the rest of a study still arriving, or the next one), over
+       * the same association when it can carry them. */
+      batch = claim_more (self, job->destination);
     }
   g_clear_pointer (&batch, g_ptr_array_unref);
+  link_close (self, &link);
 
   g_mutex_lock (&self->lock);
   {

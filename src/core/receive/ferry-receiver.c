@@ -14,6 +14,7 @@
 
 #include "ferry-charset.h"
 #include "ferry-import.h"
+#include "ferry-router.h"
 #include "ferry-dicom.h"
 #include "ferry-receiver.h"
 
@@ -143,6 +144,33 @@ build_record (const FerryDicomAttributes   *attrs,
   return record;
 }
 
+static GPtrArray *
+route (const FerryConfig         *config,
+       const FerryInstanceRecord *record,
+       const char                *path)
+{
+  FerryRoutable routable = { 0 };
+  g_autoptr(GError) error = NULL;
+  GPtrArray *routes;
+
+  routable.sop_instance_uid = record->sop_instance_uid;
+  routable.calling_ae = record->calling_ae;
+  routable.peer_address = record->peer_address;
+  routable.specific_character_set = record->specific_character_set;
+
+  routes = ferry_router_route (config, &routable, path, &error);
+  if (routes == NULL)
+    {
+      /* The rules could not read the file; the device's destinations still apply. */
+      g_autoptr(FerryConfig) plain = ferry_config_copy (config);
+
+      g_message ("Routing %s without rules: %s", record->sop_instance_uid, error->message);
+      g_ptr_array_set_size (plain->rules, 0);
+      routes = ferry_router_route (plain, &routable, path, NULL);
+    }
+  return routes;
+}
+
 /* What the sending device is told, in the default repertoire of Error Comment (at most 64
  * characters), whatever the language of the window: the detail goes to the log and the window. */
 static const char *
@@ -246,6 +274,10 @@ on_store_cb (const FerryDicomStoreRequest  *request,
 
   device = ferry_config_find_device (config, request->calling_ae, request->peer_address);
   record = build_record (&attrs, request, device != NULL ? device->character_set : NULL);
+
+  /* Where it goes is decided now and written with the instance, in the same transaction: no
+   * window in which an acknowledged object is not on its way anywhere. */
+  record->routes = route (config, record, request->spool_path);
 
   uid_lock = &self->uid_locks[g_str_hash (request->sop_instance_uid) % UID_LOCK_STRIPES];
   g_mutex_lock (uid_lock);
