@@ -396,6 +396,35 @@ test_actions (Fixture       *fixture,
 }
 
 static void
+test_rename (Fixture       *fixture,
+             gconstpointer  data)
+{
+  const char *old_name[] = { "PACS A", NULL };
+  const char *both[] = { "PACS A", "PACS NEW", NULL };
+  g_autoptr(GPtrArray) renamed = NULL;
+  g_autoptr(GPtrArray) left = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 now = g_get_real_time ();
+  guint changed = 0;
+
+  add_instance (fixture, STUDY_A, "1.1", NULL);
+  route_all (fixture, old_name, now);
+  add_instance (fixture, STUDY_A, "1.2", NULL);
+  route_all (fixture, both, now);
+
+  /* 1.1 moves; 1.2 has a row under the new name already and keeps both. */
+  g_assert_true (ferry_ledger_rename_destination (fixture->db, "PACS A", "PACS NEW", &changed,
+                                                  &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (changed, ==, 1);
+  renamed = list (fixture, "PACS NEW", 0);
+  g_assert_cmpuint (renamed->len, ==, 2);
+  left = list (fixture, "PACS A", 0);
+  g_assert_cmpuint (left->len, ==, 1);
+  g_assert_cmpstr (((FerryDelivery *) g_ptr_array_index (left, 0))->sop_instance_uid, ==, "1.2");
+}
+
+static void
 test_states (void)
 {
   for (int i = 0; i < FERRY_DELIVERY_N_STATES; i++)
@@ -419,6 +448,7 @@ main (int    argc,
   g_test_add ("/ferry/core/ledger/claim-by-study", Fixture, NULL, fixture_set_up, test_claim_by_study, fixture_tear_down);
   g_test_add ("/ferry/core/ledger/finish-and-retry", Fixture, NULL, fixture_set_up, test_finish_and_retry, fixture_tear_down);
   g_test_add ("/ferry/core/ledger/resume", Fixture, NULL, fixture_set_up, test_resume, fixture_tear_down);
+  g_test_add ("/ferry/core/ledger/rename", Fixture, NULL, fixture_set_up, test_rename, fixture_tear_down);
   g_test_add ("/ferry/core/ledger/actions", Fixture, NULL, fixture_set_up, test_actions, fixture_tear_down);
 
   return g_test_run ();

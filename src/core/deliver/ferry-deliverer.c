@@ -781,12 +781,74 @@ ferry_deliverer_new (FerryDatabase              *db,
   return self;
 }
 
+static gboolean
+same_peer (const FerryDestination *a,
+           const FerryDestination *b)
+{
+  return g_ascii_strcasecmp (a->host, b->host) == 0 && a->port == b->port &&
+         g_strcmp0 (a->ae_title, b->ae_title) == 0;
+}
+
+/* What a new configuration means for rows already in the ledger: a renamed destination (gone
+ * under one name, present under another with the same AE title, host and port) takes its rows
+ * along; a destination whose address changed is tried again now rather than at the next retry,
+ * since the admin has probably just fixed it. */
+static void
+carry_ledger_over (FerryDeliverer    *self,
+                   const FerryConfig *old,
+                   const FerryConfig *config)
+{
+  for (guint i = 0; old->destinations != NULL && i < old->destinations->len; i++)
+    {
+      const FerryDestination *before = g_ptr_array_index (old->destinations, i);
+      const FerryDestination *after = ferry_config_find_destination (config, before->name);
+      g_autoptr(GError) error = NULL;
+
+      if (after == NULL)
+        {
+          for (guint j = 0; config->destinations != NULL && j < config->destinations->len; j++)
+            {
+              const FerryDestination *candidate = g_ptr_array_index (config->destinations, j);
+
+              if (same_peer (before, candidate) &&
+                  ferry_config_find_destination (old, candidate->name) == NULL)
+                {
+                  guint moved = 0;
+
+                  if (!ferry_ledger_rename_destination (self->db, before->name, candidate->name,
+                                                        &moved, &error))
+                    g_message ("Could not move the deliveries of “%s” to “%s”: %s",
+                               before->name, candidate->name, error->message);
+                  else if (moved > 0)
+                    g_info ("%u deliveries follow “%s”, renamed “%s”", moved, before->name,
+                            candidate->name);
+                  break;
+                }
+            }
+        }
+      else if (!same_peer (before, after))
+        {
+          FerryLedgerFilter filter = { .destination = after->name };
+
+          if (!ferry_ledger_act (self->db, FERRY_LEDGER_RETRY_NOW, &filter, g_get_real_time (),
+                                 NULL, &error))
+            g_message ("Could not retry the deliveries to “%s”: %s", after->name,
+                       error->message);
+        }
+    }
+}
+
 void
 ferry_deliverer_set_config (FerryDeliverer    *self,
                             const FerryConfig *config)
 {
+  g_autoptr(FerryConfig) old = NULL;
+
   g_return_if_fail (self != NULL);
   g_return_if_fail (config != NULL);
+
+  old = dup_config (self);
+  carry_ledger_over (self, old, config);
 
   g_mutex_lock (&self->lock);
   ferry_config_free (self->config);

@@ -735,6 +735,38 @@ ferry_ledger_act (FerryDatabase            *db,
   return ok;
 }
 
+gboolean
+ferry_ledger_rename_destination (FerryDatabase  *db,
+                                 const char     *old_name,
+                                 const char     *new_name,
+                                 guint          *changed,
+                                 GError        **error)
+{
+  sqlite3 *sql = ferry_database_lock (db);
+  sqlite3_stmt *stmt;
+  gboolean ok;
+
+  /* A row for the instance under the new name already (it was routed there too) keeps that
+   * one; the old row stays as it is. */
+  stmt = prepare (sql,
+                  "UPDATE OR IGNORE deliveries SET destination = ?2, updated_at = ?3"
+                  " WHERE destination = ?1", error);
+  if (stmt == NULL)
+    {
+      ferry_database_unlock (db);
+      return FALSE;
+    }
+  bind_text (stmt, 1, old_name);
+  bind_text (stmt, 2, new_name);
+  sqlite3_bind_int64 (stmt, 3, g_get_real_time ());
+  ok = step_done (sql, stmt, error);
+  if (changed != NULL)
+    *changed = ok ? (guint) sqlite3_changes (sql) : 0;
+  sqlite3_finalize (stmt);
+  ferry_database_unlock (db);
+  return ok;
+}
+
 /**
  * ferry_ledger_list:
  * @db: the database

@@ -191,6 +191,13 @@ gboolean    ferry_ledger_act             (FerryDatabase        *db,
                                           guint                *changed,
                                           GError              **error);
 
+/* Rows of destination @old_name now belong to @new_name (the destination was renamed). */
+gboolean    ferry_ledger_rename_destination (FerryDatabase     *db,
+                                             const char        *old_name,
+                                             const char        *new_name,
+                                             guint             *changed,
+                                             GError           **error);
+
 /* Oldest first. (element-type FerryDelivery) */
 GPtrArray  *ferry_ledger_list            (FerryDatabase        *db,
                                           const FerryLedgerFilter *filter,
