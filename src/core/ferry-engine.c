@@ -94,6 +94,7 @@ enum {
   STUDY_CHANGED,
   STORE_FAILED,
   DELIVERIES_CHANGED,
+  NEW_VERSION,
   N_SIGNALS
 };
 
@@ -340,6 +341,30 @@ receiver_instance_stored_cb (const char *study_instance_uid,
 }
 
 static gboolean
+new_version_main_cb (gpointer data)
+{
+  Handoff *handoff = data;
+
+  g_signal_emit (handoff->engine, signals[NEW_VERSION], 0, handoff->calling_ae,
+                 handoff->sop_instance_uid);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+receiver_new_version_cb (const char *calling_ae,
+                         const char *sop_instance_uid,
+                         gpointer    user_data)
+{
+  FerryEngine *self = user_data;
+  Handoff *handoff = g_new0 (Handoff, 1);
+
+  handoff->engine = g_object_ref (self);
+  handoff->calling_ae = g_strdup (calling_ae);
+  handoff->sop_instance_uid = g_strdup (sop_instance_uid);
+  post_to_main (self, new_version_main_cb, handoff);
+}
+
+static gboolean
 deliveries_changed_main_cb (gpointer data)
 {
   Handoff *handoff = data;
@@ -378,6 +403,7 @@ receiver_store_failed_cb (const char *calling_ae,
 static const FerryReceiverCallbacks receiver_callbacks = {
   .instance_stored = receiver_instance_stored_cb,
   .store_failed = receiver_store_failed_cb,
+  .new_version = receiver_new_version_cb,
 };
 
 /* Binds and starts a receiver; any thread. */
@@ -1391,6 +1417,9 @@ ferry_engine_class_init (FerryEngineClass *klass)
                   0, NULL, NULL, NULL, G_TYPE_NONE, 1, FERRY_TYPE_STUDY);
   signals[STORE_FAILED] =
     g_signal_new ("store-failed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+  signals[NEW_VERSION] =
+    g_signal_new ("new-version", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
   signals[DELIVERIES_CHANGED] =
     g_signal_new ("deliveries-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,

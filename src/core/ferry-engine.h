@@ -213,6 +213,8 @@ gboolean            ferry_engine_import_file_sync     (FerryEngine        *self,
  *   "study-changed" (FerryStudy *study): a study in the list was added or updated; reads are
  *     coalesced in a worker, so a burst of images gives a few of these.
  *   "store-failed" (const char *calling_ae, const char *message): an object was refused.
+ *   "new-version" (const char *calling_ae, const char *sop_instance_uid): an object with the UID
+ *     of an archived one but different content was kept beside it; on the main thread.
  *   "deliveries-changed" (const char *study_instance_uid): ledger rows of the study changed
  *     (routed, sent, retried, given up, acted on); on the main thread.
  *

@@ -306,6 +306,24 @@ store_failed_cb (FerryEngine *engine,
   adw_toast_overlay_add_toast (self->toast_overlay, self->refusal_toast);
 }
 
+/* Not an error, but a PACS admin wants to know: the device sent a different image under a UID
+ * Ferry has; both are archived and both are delivered. */
+static void
+new_version_cb (FerryEngine *engine,
+                const char  *calling_ae,
+                const char  *sop_instance_uid,
+                FerryWindow *self)
+{
+  g_autofree char *message =
+    g_strdup_printf (_("%s sent a different image with the UID of one already received; both "
+                       "are kept"), calling_ae);
+  g_autofree char *escaped = g_markup_escape_text (message, -1);
+  AdwToast *toast = adw_toast_new (escaped);
+
+  adw_toast_set_timeout (toast, 10);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
 void
 ferry_window_set_engine (FerryWindow *self,
                          FerryEngine *engine)
@@ -320,7 +338,10 @@ ferry_window_set_engine (FerryWindow *self,
     g_signal_handlers_disconnect_by_data (self->engine, self);
   g_set_object (&self->engine, engine);
   if (engine != NULL)
-    g_signal_connect (engine, "store-failed", G_CALLBACK (store_failed_cb), self);
+    {
+      g_signal_connect (engine, "store-failed", G_CALLBACK (store_failed_cb), self);
+      g_signal_connect (engine, "new-version", G_CALLBACK (new_version_cb), self);
+    }
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.search", engine != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-page", engine != NULL);

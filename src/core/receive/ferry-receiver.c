@@ -309,8 +309,13 @@ on_store_cb (const FerryDicomStoreRequest  *request,
   g_mutex_unlock (uid_lock);
 
   if (outcome == FERRY_INSERT_NEW_VERSION)
-    g_message ("%s from %s has the SOP Instance UID of an archived object but different content; both are kept",
-               request->sop_instance_uid, request->calling_ae);
+    {
+      g_message ("%s from %s has the SOP Instance UID of an archived object but different content; both are kept",
+                 request->sop_instance_uid, request->calling_ae);
+      if (self->callbacks.new_version != NULL)
+        self->callbacks.new_version (request->calling_ae, request->sop_instance_uid,
+                                     self->user_data);
+    }
 
   g_info ("Stored %s from %s (%" G_GUINT64_FORMAT " bytes)",
           request->sop_instance_uid, request->calling_ae, request->size);

@@ -29,6 +29,11 @@ typedef struct {
   void (*store_failed)    (const char       *calling_ae,
                            const char       *message,
                            gpointer          user_data);
+  /* Called on an association thread when an object with the SOP Instance UID of an archived
+   * one but different content was archived beside it (nullable). */
+  void (*new_version)     (const char       *calling_ae,
+                           const char       *sop_instance_uid,
+                           gpointer          user_data);
 } FerryReceiverCallbacks;
 
 /* Binds the port at once ("port in use" is reported here). The archive and database are
