@@ -263,6 +263,7 @@ run_studies (int    argc,
           MEMBER ("study_description", study->study_description);
           MEMBER ("modality", study->modalities);
           MEMBER ("calling_ae", study->calling_ae);
+          MEMBER ("physician", study->physician_name);
           MEMBER ("received", received);
 #undef MEMBER
           json_builder_set_member_name (builder, "instances");

@@ -84,6 +84,7 @@ static const char * const migrations[] = {
    * destination); new ones are inserted unrouted and the router takes them. */
   "ALTER TABLE instances ADD COLUMN routed INTEGER NOT NULL DEFAULT 1;"
   "ALTER TABLE instances ADD COLUMN route_to TEXT;"
+  "ALTER TABLE studies ADD COLUMN physician_name TEXT;"
   "CREATE INDEX instances_unrouted ON instances (id) WHERE routed = 0;"
   "CREATE TABLE deliveries ("
   "  id INTEGER PRIMARY KEY,"
@@ -144,7 +145,7 @@ typedef enum {
   "         WHERE se.study_ref = s.id)," \
   "       (SELECT coalesce (sum (i.size), 0) FROM instances i JOIN series se" \
   "            ON i.series_ref = se.id WHERE se.study_ref = s.id)," \
-  "       s.first_received_at, s.last_received_at" \
+  "       s.first_received_at, s.last_received_at, s.physician_name" \
   "  FROM studies s JOIN patients p ON p.id = s.patient_ref "
 
 static const char * const statement_sql[N_STMTS] = {
@@ -168,8 +169,8 @@ static const char * const statement_sql[N_STMTS] = {
     "INSERT INTO studies (patient_ref, study_instance_uid, accession_number, study_id,"
     "                     study_date, study_time, study_description,"
     "                     referring_physician_name, calling_ae, first_received_at,"
-    "                     last_received_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+    "                     last_received_at, physician_name)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
   /* Fields the first instances left empty are filled from later ones; the device and the time
    * are those of the most recent instance. */
   [STMT_UPDATE_STUDY] =
@@ -182,6 +183,7 @@ static const char * const statement_sql[N_STMTS] = {
     "  referring_physician_name = coalesce (nullif (referring_physician_name, ''), ?7,"
     "                                       referring_physician_name),"
     "  calling_ae = CASE WHEN ?9 >= last_received_at THEN ?8 ELSE calling_ae END,"
+    "  physician_name = coalesce (nullif (physician_name, ''), ?10, physician_name),"
     "  first_received_at = min (first_received_at, ?9),"
     "  last_received_at = max (last_received_at, ?9)"
     " WHERE id = ?1",
@@ -661,6 +663,7 @@ upsert_study (FerryDatabase              *self,
       bind_text (stmt, 7, record->referring_physician_name);
       bind_text (stmt, 8, record->calling_ae);
       sqlite3_bind_int64 (stmt, 9, record->received_at);
+      bind_text (stmt, 10, record->physician_name);
       return step_done (self, stmt, _("update the study"), error);
     }
 
@@ -676,6 +679,7 @@ upsert_study (FerryDatabase              *self,
   bind_text (stmt, 8, record->referring_physician_name);
   bind_text (stmt, 9, record->calling_ae);
   sqlite3_bind_int64 (stmt, 10, record->received_at);
+  bind_text (stmt, 11, record->physician_name);
   if (!step_done (self, stmt, _("add the study"), error))
     return FALSE;
 
@@ -969,6 +973,7 @@ study_from_row (sqlite3_stmt *stmt)
   record->size = (guint64) sqlite3_column_int64 (stmt, 13);
   record->first_received_at = sqlite3_column_int64 (stmt, 14);
   record->last_received_at = sqlite3_column_int64 (stmt, 15);
+  record->physician_name = column_text (stmt, 16);
 
   return record;
 }
@@ -1235,6 +1240,7 @@ ferry_instance_record_free (FerryInstanceRecord *record)
   g_free (record->study_time);
   g_free (record->study_description);
   g_free (record->referring_physician_name);
+  g_free (record->physician_name);
   g_free (record->modality);
   g_free (record->series_number);
   g_free (record->series_description);
@@ -1270,6 +1276,7 @@ ferry_study_record_free (FerryStudyRecord *record)
   g_free (record->study_description);
   g_free (record->modalities);
   g_free (record->calling_ae);
+  g_free (record->physician_name);
   g_free (record);
 }
 
@@ -1299,6 +1306,7 @@ ferry_study_record_copy (const FerryStudyRecord *record)
   copy->study_description = g_strdup (record->study_description);
   copy->modalities = g_strdup (record->modalities);
   copy->calling_ae = g_strdup (record->calling_ae);
+  copy->physician_name = g_strdup (record->physician_name);
   copy->instances = record->instances;
   copy->size = record->size;
   copy->first_received_at = record->first_received_at;

@@ -46,6 +46,7 @@ typedef struct {
   char   *study_time;
   char   *study_description;
   char   *referring_physician_name;
+  char   *physician_name;          /* from the attribute the device's profile names */
   char   *modality;
   char   *series_number;
   char   *series_description;
@@ -78,6 +79,7 @@ typedef struct {
   char   *study_description;
   char   *modalities;              /* distinct modalities of its series, "US\SR" */
   char   *calling_ae;              /* the device that sent the most recent instance */
+  char   *physician_name;          /* performing physician, per the device's profile */
   guint   instances;
   guint64 size;
   gint64  first_received_at;

@@ -25,7 +25,8 @@ G_DEFINE_QUARK (ferry-import-error-quark, ferry_import_error)
 
 FerryInstanceRecord *
 ferry_instance_record_from_attributes (const FerryDicomAttributes *attrs,
-                                       const char                 *fallback_charset)
+                                       const char                 *fallback_charset,
+                                       FerryPhysicianTag           physician_tag)
 {
   FerryInstanceRecord *record = g_new0 (FerryInstanceRecord, 1);
   const char *scs = attrs->specific_character_set;
@@ -51,6 +52,27 @@ ferry_instance_record_from_attributes (const FerryDicomAttributes *attrs,
   record->series_description = TEXT (series_description);
   record->instance_number = g_strdup (attrs->instance_number);
   record->specific_character_set = g_strdup (scs);
+  switch (physician_tag)
+    {
+    case FERRY_PHYSICIAN_TAG_PERFORMING:
+      record->physician_name = TEXT (performing_physician_name);
+      break;
+    case FERRY_PHYSICIAN_TAG_REFERRING:
+      record->physician_name = TEXT (referring_physician_name);
+      break;
+    case FERRY_PHYSICIAN_TAG_OPERATOR:
+      record->physician_name = TEXT (operators_name);
+      break;
+    case FERRY_PHYSICIAN_TAG_READING:
+      record->physician_name = TEXT (physicians_reading_study);
+      break;
+    case FERRY_PHYSICIAN_TAG_TELECOM:
+      record->physician_name = TEXT (persons_telecom_information);
+      break;
+    case FERRY_PHYSICIAN_TAG_NONE:
+    default:
+      break;
+    }
   record->received_at = g_get_real_time ();
 #undef TEXT
 
@@ -172,7 +194,7 @@ ferry_import_dicom_file (FerryArchive          *archive,
       goto out;
     }
 
-  record = ferry_instance_record_from_attributes (&attrs, NULL);
+  record = ferry_instance_record_from_attributes (&attrs, NULL, FERRY_PHYSICIAN_TAG_PERFORMING);
   record->size = size;
   record->route_to = g_strdup (route_to);
 

@@ -24,10 +24,12 @@ typedef enum {
 GQuark ferry_import_error_quark (void);
 
 /* The index row for an object, its text converted to UTF-8 (the object's Specific Character Set,
- * then @fallback_charset). file_path, sha256, calling_ae, peer_address, size, route_to are left
+ * then @fallback_charset); the physician comes from the attribute @physician_tag names (the
+ * device profile's choice). file_path, sha256, calling_ae, peer_address, size, route_to are left
  * for the caller; received_at is now. */
 FerryInstanceRecord *ferry_instance_record_from_attributes (const FerryDicomAttributes *attrs,
-                                                            const char                 *fallback_charset) G_GNUC_WARN_UNUSED_RESULT;
+                                                            const char                 *fallback_charset,
+                                                            FerryPhysicianTag           physician_tag) G_GNUC_WARN_UNUSED_RESULT;
 
 /**
  * ferry_import_dicom_file:

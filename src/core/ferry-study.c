@@ -25,6 +25,7 @@ struct _FerryStudy
   char    *study_description;
   char    *modalities;
   char    *calling_ae;
+  char    *physician_name;
 
   guint    instances;
   guint64  size;
@@ -46,6 +47,7 @@ enum {
   PROP_STUDY_DESCRIPTION,
   PROP_MODALITIES,
   PROP_CALLING_AE,
+  PROP_PHYSICIAN_NAME,
   PROP_INSTANCES,
   PROP_SIZE,
   PROP_LAST_RECEIVED_AT,
@@ -72,6 +74,7 @@ string_field (FerryStudy *self,
     case PROP_STUDY_DESCRIPTION:  return &self->study_description;
     case PROP_MODALITIES:         return &self->modalities;
     case PROP_CALLING_AE:         return &self->calling_ae;
+    case PROP_PHYSICIAN_NAME:     return &self->physician_name;
     default:                      return NULL;
     }
 }
@@ -95,6 +98,7 @@ record_string (const FerryStudyRecord *record,
     case PROP_STUDY_DESCRIPTION:  value = record->study_description; break;
     case PROP_MODALITIES:         value = record->modalities; break;
     case PROP_CALLING_AE:         value = record->calling_ae; break;
+    case PROP_PHYSICIAN_NAME:     value = record->physician_name; break;
     default:                      g_assert_not_reached ();
     }
 
@@ -106,7 +110,7 @@ ferry_study_finalize (GObject *object)
 {
   FerryStudy *self = (FerryStudy *) object;
 
-  for (guint prop_id = PROP_STUDY_INSTANCE_UID; prop_id <= PROP_CALLING_AE; prop_id++)
+  for (guint prop_id = PROP_STUDY_INSTANCE_UID; prop_id <= PROP_PHYSICIAN_NAME; prop_id++)
     g_clear_pointer (string_field (self, prop_id), g_free);
 
   G_OBJECT_CLASS (ferry_study_parent_class)->finalize (object);
@@ -133,6 +137,7 @@ ferry_study_get_property (GObject    *object,
     case PROP_STUDY_DESCRIPTION:
     case PROP_MODALITIES:
     case PROP_CALLING_AE:
+    case PROP_PHYSICIAN_NAME:
       g_value_set_string (value, *string_field (self, prop_id));
       break;
 
@@ -185,6 +190,9 @@ ferry_study_class_init (FerryStudyClass *klass)
     g_param_spec_string ("modalities", NULL, NULL, "", flags);
   properties[PROP_CALLING_AE] =
     g_param_spec_string ("calling-ae", NULL, NULL, "", flags);
+  /* Per the sending device's profile: performing, referring, reading physician, operator… */
+  properties[PROP_PHYSICIAN_NAME] =
+    g_param_spec_string ("physician-name", NULL, NULL, "", flags);
   properties[PROP_INSTANCES] =
     g_param_spec_uint ("instances", NULL, NULL, 0, G_MAXUINT, 0, flags);
   properties[PROP_SIZE] =
@@ -199,7 +207,7 @@ ferry_study_class_init (FerryStudyClass *klass)
 static void
 ferry_study_init (FerryStudy *self)
 {
-  for (guint prop_id = PROP_STUDY_INSTANCE_UID; prop_id <= PROP_CALLING_AE; prop_id++)
+  for (guint prop_id = PROP_STUDY_INSTANCE_UID; prop_id <= PROP_PHYSICIAN_NAME; prop_id++)
     *string_field (self, prop_id) = g_strdup ("");
 }
 
@@ -240,7 +248,7 @@ ferry_study_update (FerryStudy             *self,
   g_return_if_fail (FERRY_IS_STUDY (self));
   g_return_if_fail (record != NULL);
 
-  for (guint prop_id = PROP_STUDY_INSTANCE_UID; prop_id <= PROP_CALLING_AE; prop_id++)
+  for (guint prop_id = PROP_STUDY_INSTANCE_UID; prop_id <= PROP_PHYSICIAN_NAME; prop_id++)
     {
       char **field = string_field (self, prop_id);
       const char *value = record_string (record, prop_id);
@@ -406,6 +414,14 @@ ferry_study_get_modalities (FerryStudy *self)
 {
   g_return_val_if_fail (FERRY_IS_STUDY (self), "");
   return self->modalities;
+}
+
+const char *
+ferry_study_get_physician_name (FerryStudy *self)
+{
+  g_return_val_if_fail (FERRY_IS_STUDY (self), NULL);
+
+  return self->physician_name;
 }
 
 /**

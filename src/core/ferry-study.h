@@ -34,6 +34,7 @@ const char *ferry_study_get_study_time           (FerryStudy *self);
 const char *ferry_study_get_study_description    (FerryStudy *self);
 const char *ferry_study_get_modalities           (FerryStudy *self);
 const char *ferry_study_get_calling_ae           (FerryStudy *self);
+const char *ferry_study_get_physician_name       (FerryStudy *self);
 guint       ferry_study_get_instances            (FerryStudy *self);
 guint64     ferry_study_get_size                 (FerryStudy *self);
 gint64      ferry_study_get_last_received_at     (FerryStudy *self);   /* µs since the epoch */

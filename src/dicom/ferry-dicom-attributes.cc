@@ -93,6 +93,10 @@ ferry_dicom_read_attributes (const char            *path,
   attributes->study_time = dup_raw_string (dataset, DCM_StudyTime);
   attributes->study_description = dup_raw_string (dataset, DCM_StudyDescription);
   attributes->referring_physician_name = dup_raw_string (dataset, DCM_ReferringPhysicianName);
+  attributes->performing_physician_name = dup_raw_string (dataset, DCM_PerformingPhysicianName);
+  attributes->operators_name = dup_raw_string (dataset, DCM_OperatorsName);
+  attributes->physicians_reading_study = dup_raw_string (dataset, DCM_NameOfPhysiciansReadingStudy);
+  attributes->persons_telecom_information = dup_raw_string (dataset, DCM_PersonTelecomInformation);
   attributes->modality = dup_raw_string (dataset, DCM_Modality);
   attributes->series_number = dup_raw_string (dataset, DCM_SeriesNumber);
   attributes->series_description = dup_raw_string (dataset, DCM_SeriesDescription);
@@ -132,6 +136,10 @@ ferry_dicom_attributes_clear (FerryDicomAttributes *attributes)
   g_clear_pointer (&attributes->study_time, g_free);
   g_clear_pointer (&attributes->study_description, g_free);
   g_clear_pointer (&attributes->referring_physician_name, g_free);
+  g_clear_pointer (&attributes->performing_physician_name, g_free);
+  g_clear_pointer (&attributes->operators_name, g_free);
+  g_clear_pointer (&attributes->physicians_reading_study, g_free);
+  g_clear_pointer (&attributes->persons_telecom_information, g_free);
   g_clear_pointer (&attributes->modality, g_free);
   g_clear_pointer (&attributes->series_number, g_free);
   g_clear_pointer (&attributes->series_description, g_free);

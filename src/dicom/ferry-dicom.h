@@ -124,6 +124,10 @@ typedef struct {
   char *study_time;
   char *study_description;
   char *referring_physician_name;
+  char *performing_physician_name;   /* the attributes a device profile may name as its */
+  char *operators_name;              /* physician's (FerryPhysicianTag) */
+  char *physicians_reading_study;
+  char *persons_telecom_information;
   char *modality;
   char *series_number;
   char *series_description;

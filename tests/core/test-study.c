@@ -24,6 +24,7 @@ make_record (void)
   record->study_description = g_strdup ("Abdomen");
   record->modalities = g_strdup ("US");
   record->calling_ae = g_strdup ("US_CART3");
+  record->physician_name = g_strdup ("HOUSE^GREGORY");
   record->instances = 3;
   record->size = G_GUINT64_CONSTANT (5000000000);
   record->first_received_at = 1000;
@@ -70,6 +71,7 @@ test_properties (void)
   g_assert_cmpstr (ferry_study_get_study_description (study), ==, "Abdomen");
   g_assert_cmpstr (ferry_study_get_modalities (study), ==, "US");
   g_assert_cmpstr (ferry_study_get_calling_ae (study), ==, "US_CART3");
+  g_assert_cmpstr (ferry_study_get_physician_name (study), ==, "HOUSE^GREGORY");
   g_assert_cmpuint (ferry_study_get_instances (study), ==, 3);
   g_assert_cmpuint (ferry_study_get_size (study), ==, G_GUINT64_CONSTANT (5000000000));
   g_assert_cmpint (ferry_study_get_last_received_at (study), ==, 2000);
@@ -114,7 +116,7 @@ test_pspecs (void)
   static const char * const names[] = {
     "study-instance-uid", "patient-id", "patient-name", "patient-birth-date", "patient-sex",
     "accession-number", "study-date", "study-time", "study-description", "modalities",
-    "calling-ae", "instances", "size", "last-received-at",
+    "calling-ae", "physician-name", "instances", "size", "last-received-at",
   };
   g_autoptr(GTypeClass) klass = g_type_class_ref (FERRY_TYPE_STUDY);
   guint n_pspecs = 0;

@@ -127,9 +127,12 @@ on_association_end_cb (const FerryDicomAssociationInfo *info,
 static FerryInstanceRecord *
 build_record (const FerryDicomAttributes   *attrs,
               const FerryDicomStoreRequest *request,
-              const char                   *fallback_charset)
+              const FerryDevice            *device)
 {
-  FerryInstanceRecord *record = ferry_instance_record_from_attributes (attrs, fallback_charset);
+  FerryInstanceRecord *record =
+    ferry_instance_record_from_attributes (attrs, device != NULL ? device->character_set : NULL,
+                                           device != NULL ? device->physician_tag
+                                                          : FERRY_PHYSICIAN_TAG_PERFORMING);
 
   /* The request's UIDs and transfer syntax are what was negotiated and checked. */
   g_free (record->sop_instance_uid);
@@ -273,7 +276,7 @@ on_store_cb (const FerryDicomStoreRequest  *request,
                    _("its Study or Series Instance UID is missing"));
 
   device = ferry_config_find_device (config, request->calling_ae, request->peer_address);
-  record = build_record (&attrs, request, device != NULL ? device->character_set : NULL);
+  record = build_record (&attrs, request, device);
 
   /* Where it goes is decided now and written with the instance, in the same transaction: no
    * window in which an acknowledged object is not on its way anywhere. */
