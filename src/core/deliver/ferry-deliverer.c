@@ -29,6 +29,9 @@
 #define FLUSH_AFTER_USEC   (200 * 1000)
 #define DEFAULT_TIMEOUT    30
 #define LINGER_USEC        (300 * 1000)   /* an idle association waits this long for more */
+/* (SOP class, transfer syntax) pairs per association: each takes up to three presentation
+ * contexts (stored, explicit and implicit little endian), and an association has 128. */
+#define MAX_PAIRS          42
 
 struct _FerryDeliverer {
   FerryDatabase              *db;        /* not owned */
@@ -314,6 +317,29 @@ contexts_for (GPtrArray *batch)
   return contexts;
 }
 
+/* Whether every pair of @wanted is among @offered. */
+static gboolean
+pair_fits (GArray *offered,
+           GArray *wanted)
+{
+  for (guint i = 0; i < wanted->len; i++)
+    {
+      const FerryDicomContextRequest *w = &g_array_index (wanted, FerryDicomContextRequest, i);
+      gboolean found = FALSE;
+
+      for (guint j = 0; j < offered->len && !found; j++)
+        {
+          const FerryDicomContextRequest *o = &g_array_index (offered, FerryDicomContextRequest, j);
+
+          found = g_strcmp0 (w->sop_class_uid, o->sop_class_uid) == 0 &&
+                  g_strcmp0 (w->transfer_syntax_uid, o->transfer_syntax_uid) == 0;
+        }
+      if (!found)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* An open association and what it was negotiated for. */
 typedef struct {
   FerryDicomSender *sender;
@@ -325,25 +351,7 @@ static gboolean
 link_covers (const Link *link,
              GArray     *contexts)
 {
-  if (link->sender == NULL)
-    return FALSE;
-  for (guint i = 0; i < contexts->len; i++)
-    {
-      const FerryDicomContextRequest *c = &g_array_index (contexts, FerryDicomContextRequest, i);
-      gboolean found = FALSE;
-
-      for (guint j = 0; j < link->contexts->len && !found; j++)
-        {
-          const FerryDicomContextRequest *o = &g_array_index (link->contexts,
-                                                              FerryDicomContextRequest, j);
-
-          found = g_strcmp0 (c->sop_class_uid, o->sop_class_uid) == 0 &&
-                  g_strcmp0 (c->transfer_syntax_uid, o->transfer_syntax_uid) == 0;
-        }
-      if (!found)
-        return FALSE;
-    }
-  return TRUE;
+  return link->sender != NULL && pair_fits (link->contexts, contexts);
 }
 
 static gboolean
@@ -398,6 +406,34 @@ send_batch (FerryDeliverer         *self,
   gint64 last_flush = g_get_monotonic_time ();
   gboolean healthy = TRUE;
   guint i;
+
+  /* A batch of very mixed objects waits partly for the next association rather than going
+   * to the outbox for want of a presentation context. */
+  if (contexts->len > MAX_PAIRS)
+    {
+      g_autoptr(GPtrArray) later = g_ptr_array_new ();
+      g_autoptr(GPtrArray) now_rows = g_ptr_array_new ();
+
+      g_array_set_size (contexts, MAX_PAIRS);
+      for (guint r = 0; r < batch->len; r++)
+        {
+          const FerryDelivery *d = g_ptr_array_index (batch, r);
+          g_autoptr(GArray) one = NULL;
+          GPtrArray *single = g_ptr_array_new ();
+
+          g_ptr_array_add (single, (gpointer) d);
+          one = contexts_for (single);
+          g_ptr_array_unref (single);
+          g_ptr_array_add (pair_fits (contexts, one) ? now_rows : later, (gpointer) d);
+        }
+      finish_rest (outcomes, later, 0, FERRY_DELIVERY_QUEUED, destination, NULL,
+                   g_get_real_time ());
+      flush_outcomes (self, outcomes);
+      /* From here on the batch is what fits; the rows stay owned by the caller's array. */
+      g_ptr_array_set_size (batch, 0);
+      for (guint r = 0; r < now_rows->len; r++)
+        g_ptr_array_add (batch, ferry_delivery_copy (g_ptr_array_index (now_rows, r)));
+    }
 
   if (!link_covers (link, contexts))
     link_close (self, link);
