@@ -196,7 +196,7 @@ create_wide_text_cell (void)
 {
   GtkWidget *label = create_text_cell ();
 
-  gtk_label_set_width_chars (GTK_LABEL (label), 16);
+  gtk_label_set_width_chars (GTK_LABEL (label), 10);
 
   return label;
 }
@@ -550,12 +550,18 @@ fill_delivery (FerryStudiesPage *self,
       if (text == NULL)
         continue;
 
+      /* Two lines leave room for the reason ("retrying in 4 min: association rejected")
+       * without making the other columns give up theirs. */
       line = g_object_new (GTK_TYPE_LABEL,
                            "label", text,
                            "tooltip-text", text,
                            "xalign", 0.0f,
+                           "wrap", TRUE,
+                           "wrap-mode", PANGO_WRAP_WORD_CHAR,
+                           "lines", 2,
                            "ellipsize", PANGO_ELLIPSIZE_END,
-                           "width-chars", 24,
+                           "width-chars", 12,
+                           "max-width-chars", 60,
                            NULL);
       gtk_widget_add_css_class (line, "delivery-line");
       gtk_box_append (GTK_BOX (lines), line);
@@ -896,7 +902,10 @@ ferry_studies_page_update_view (FerryStudiesPage *self)
     visible = "loading";
   else if (n_studies == 0)
     visible = "empty";
-  else if (g_list_model_get_n_items (G_LIST_MODEL (self->filter_model)) == 0)
+  /* Without a search every study matches, even if the filter has not seen the newest yet:
+   * saying "No Matching Studies" for that moment makes the list flash. */
+  else if (self->search_text != NULL
+           && g_list_model_get_n_items (G_LIST_MODEL (self->filter_model)) == 0)
     visible = "no-results";
   else
     visible = "list";
