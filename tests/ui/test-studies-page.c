@@ -521,7 +521,8 @@ outbox_count_is (Fixture *fixture)
 static gboolean
 transitions_done (Fixture *fixture)
 {
-  return !gtk_stack_get_transition_running (child (fixture, "view_stack"));
+  return !gtk_stack_get_transition_running (child (fixture, "view_stack"))
+         && !gtk_stack_get_transition_running (outbox_child (fixture, "stack"));
 }
 
 static void
@@ -576,6 +577,7 @@ test_studies_deliveries (Fixture       *fixture,
   g_assert_nonnull (strstr (subtitle, "ID PID-789"));
   g_assert_nonnull (strstr (subtitle, "Refused: cannot understand (0xC000)"));
 
+  g_assert_true (wait_until (transitions_done, fixture, 5000));
   ferry_ui_test_save_screenshot (GTK_WIDGET (fixture->page), "ferry-outbox.png");
 
   /* PACS-C is fixed (here: it is gone, so the image waits for it instead of being refused
@@ -592,6 +594,7 @@ test_studies_deliveries (Fixture       *fixture,
   g_assert_cmpstr (gtk_stack_get_visible_child_name (outbox_child (fixture, "stack")), ==,
                    "empty");
   g_assert_cmpuint (adw_view_stack_page_get_badge_number (outbox_section), ==, 0);
+  g_assert_true (wait_until (transitions_done, fixture, 5000));
   ferry_ui_test_save_screenshot (GTK_WIDGET (fixture->page), "ferry-outbox-empty.png");
 
   adw_view_stack_set_visible_child_name (child (fixture, "sections"), "studies");
