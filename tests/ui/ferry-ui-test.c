@@ -111,7 +111,7 @@ ferry_ui_test_save_screenshot (GtkWidget  *widget,
   height = gtk_widget_get_height (widget);
   paintable = gtk_widget_paintable_new (widget);
   snapshot = gtk_snapshot_new ();
-  /* The widget is drawn on the window's background, which the paintable does not include. */
+  /* The page is drawn on the window's background, which the paintable does not include. */
   gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 0.98f, 0.98f, 0.98f, 1.0f },
                              &GRAPHENE_RECT_INIT (0, 0, width, height));
   gdk_paintable_snapshot (paintable, snapshot, width, height);
@@ -122,4 +122,51 @@ ferry_ui_test_save_screenshot (GtkWidget  *widget,
   path = g_build_filename (dir, name, NULL);
   g_assert_true (gdk_texture_save_to_png (texture, path));
   g_test_message ("saved %s", path);
+}
+
+GtkWidget *
+ferry_ui_test_find (GtkWidget  *widget,
+                    GType       type,
+                    const char *css_class)
+{
+  if (g_type_is_a (G_OBJECT_TYPE (widget), type)
+      && (css_class == NULL || gtk_widget_has_css_class (widget, css_class)))
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = ferry_ui_test_find (child, type, css_class);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static void
+collect_text (GtkWidget  *widget,
+              const char *css_class,
+              GString    *text)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, css_class))
+    g_string_append_printf (text, "%s\n", gtk_label_get_label (GTK_LABEL (widget)));
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_text (child, css_class, text);
+}
+
+char *
+ferry_ui_test_dup_text (GtkWidget  *widget,
+                        const char *css_class)
+{
+  GString *text = g_string_new (NULL);
+
+  collect_text (widget, css_class, text);
+
+  return g_string_free (text, FALSE);
 }

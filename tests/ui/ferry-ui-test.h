@@ -25,9 +25,19 @@ GtkWindow *ferry_ui_test_present  (GtkWidget   *page,
                                    int          width,
                                    int          height);
 
-/* Saves what @widget shows, once it has been drawn a few times, as @name in
- * $FERRY_UI_ARTIFACTS (nothing when that is unset), for people reviewing the layout. */
+/* Saves what @widget shows as $FERRY_UI_ARTIFACTS/@name (PNG), for people reviewing the
+ * layout; nothing without $FERRY_UI_ARTIFACTS. */
 void       ferry_ui_test_save_screenshot (GtkWidget  *widget,
                                           const char *name);
+
+/* The first descendant of @widget (depth first, @widget included) of @type whose CSS classes
+ * include @css_class (NULL: any), or NULL. */
+GtkWidget *ferry_ui_test_find        (GtkWidget   *widget,
+                                      GType        type,
+                                      const char  *css_class);
+
+/* The labels under @widget with @css_class, joined by newlines (owned). */
+char      *ferry_ui_test_dup_text    (GtkWidget   *widget,
+                                      const char  *css_class);
 
 G_END_DECLS

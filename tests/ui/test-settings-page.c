@@ -181,71 +181,12 @@ test_settings_port_in_use (Fixture       *fixture,
   g_assert_false (apply_sensitive (fixture));
 }
 
-static gboolean
-page_drawn (Fixture *fixture)
-{
-  return gtk_widget_get_mapped (GTK_WIDGET (fixture->page))
-         && gtk_widget_get_width (GTK_WIDGET (fixture->page)) > 0;
-}
-
-static gboolean
-count_frame_cb (GtkWidget     *widget,
-                GdkFrameClock *clock,
-                gpointer       user_data)
-{
-  guint frames = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (widget), "frames")) + 1;
-
-  g_object_set_data (G_OBJECT (widget), "frames", GUINT_TO_POINTER (frames));
-  gtk_widget_queue_draw (widget);
-
-  return frames < 5 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-}
-
-static gboolean
-frames_drawn (Fixture *fixture)
-{
-  return GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (fixture->page), "frames")) >= 5;
-}
-
 /* Keeps what the page looks like as an artifact, for people reviewing the layout. */
 static void
 save_screenshot (Fixture    *fixture,
                  const char *name)
 {
-  GtkWidget *widget = GTK_WIDGET (fixture->page);
-  const char *dir = g_getenv ("FERRY_UI_ARTIFACTS");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  GtkSnapshot *snapshot;
-  GskRenderer *renderer;
-  int width, height;
-
-  if (dir == NULL)
-    return;
-
-  g_assert_true (wait_until (page_drawn, fixture, 5000));
-  /* A widget paintable shows what was last drawn: let a few frames go by first. */
-  g_object_set_data (G_OBJECT (fixture->page), "frames", GUINT_TO_POINTER (0));
-  gtk_widget_add_tick_callback (widget, count_frame_cb, NULL, NULL);
-  g_assert_true (wait_until (frames_drawn, fixture, 5000));
-
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  /* The page is drawn on the window's background, which the paintable does not include. */
-  gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 0.98f, 0.98f, 0.98f, 1.0f },
-                             &GRAPHENE_RECT_INIT (0, 0, width, height));
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("saved %s", path);
+  ferry_ui_test_save_screenshot (GTK_WIDGET (fixture->page), name);
 }
 
 static void

@@ -10,10 +10,15 @@
 
 #include "config.h"
 
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
 #include <adwaita.h>
 
 #include "ferry-dicom.h"
 #include "ferry-engine.h"
+#include "ferry-outbox-view.h"
 #include "ferry-ui-test.h"
 #include "ferry-studies-page.h"
 
@@ -24,6 +29,10 @@ typedef struct
   FerryStudiesPage *page;
   guint             wanted;
   const char       *wanted_view;
+  const char       *wanted_text;
+  GPid              storescp;        /* PACS-B: takes everything */
+  GPid              refusing_scp;    /* PACS-C: answers 0xC000 */
+  char             *peer_dir;
 } Fixture;
 
 static gpointer
@@ -178,14 +187,15 @@ write_study (const char *patient_name,
 }
 
 static void
-send_study (Fixture    *fixture,
-            const char *path)
+send_study_as (Fixture    *fixture,
+               const char *calling_ae,
+               const char *path)
 {
   g_autofree char *port = g_strdup_printf ("%u", ferry_engine_get_receiver_port (fixture->engine));
   g_autofree char *standard_error = NULL;
   g_autoptr(GError) error = NULL;
   const char *argv[] = {
-    "storescu", "-aet", "UITEST", "-aec", "FERRY", "127.0.0.1", port, path, NULL
+    "storescu", "-aet", calling_ae, "-aec", "FERRY", "127.0.0.1", port, path, NULL
   };
   int status;
 
@@ -194,6 +204,13 @@ send_study (Fixture    *fixture,
   g_assert_no_error (error);
   if (!g_spawn_check_wait_status (status, &error))
     g_error ("storescu failed: %s\n%s", error->message, standard_error);
+}
+
+static void
+send_study (Fixture    *fixture,
+            const char *path)
+{
+  send_study_as (fixture, "UITEST", path);
 }
 
 static guint16
@@ -240,6 +257,143 @@ fixture_set_up (Fixture       *fixture,
   fixture->window = ferry_ui_test_present (GTK_WIDGET (fixture->page), 1000, 600);
 }
 
+/* Peers: DCMTK's storescp, and ferry-test-scp (tests/peers/) for a PACS that refuses. */
+
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static void
+stop_peer (GPid *pid)
+{
+  if (*pid > 0)
+    {
+      kill (*pid, SIGTERM);
+      waitpid (*pid, NULL, 0);
+      g_spawn_close_pid (*pid);
+      *pid = 0;
+    }
+}
+
+static gboolean
+accepts_connections (guint16 port)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
+
+  return connection != NULL;
+}
+
+static guint16
+start_storescp (Fixture *fixture)
+{
+  g_autofree char *dir = g_build_filename (fixture->peer_dir, "storescp", NULL);
+  g_autofree char *port_text = NULL;
+  g_autoptr(GError) error = NULL;
+  guint16 port = free_port ();
+
+  port_text = g_strdup_printf ("%u", port);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+
+  const char *argv[] = {
+    g_getenv ("FERRY_TEST_STORESCP"), "-aet", "PACS-B", "-od", dir, port_text, NULL,
+  };
+
+  g_assert_true (g_spawn_async (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                die_with_parent, NULL, &fixture->storescp, &error));
+  g_assert_no_error (error);
+  for (int i = 0; i < 100 && !accepts_connections (port); i++)
+    g_usleep (50 * 1000);
+  g_assert_true (accepts_connections (port));
+
+  return port;
+}
+
+static guint16
+start_refusing_scp (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOChannel) channel = NULL;
+  g_autofree char *line = NULL;
+  int out_fd = -1;
+  const char *argv[] = {
+    g_getenv ("FERRY_TEST_SCP"), "--port", "0", "--ae", "PACS-C", "--status", "0xC000", NULL,
+  };
+
+  g_assert_true (g_spawn_async_with_pipes (NULL, (char **) argv, NULL,
+                                           G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent, NULL,
+                                           &fixture->refusing_scp, NULL, &out_fd, NULL, &error));
+  g_assert_no_error (error);
+
+  channel = g_io_channel_unix_new (out_fd);
+  g_io_channel_set_close_on_unref (channel, TRUE);
+  g_assert_cmpint (g_io_channel_read_line (channel, &line, NULL, NULL, &error), ==,
+                   G_IO_STATUS_NORMAL);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (line, "Listening on port "));
+
+  return (guint16) g_ascii_strtoull (line + strlen ("Listening on port "), NULL, 10);
+}
+
+static void
+add_route (FerryConfig *config,
+           const char  *calling_ae,
+           const char  *destination_name,
+           guint16      port,
+           guint        retry_interval_seconds)
+{
+  FerryDestination *destination = ferry_destination_new (destination_name, destination_name,
+                                                         "127.0.0.1", port);
+  FerryDevice *device = ferry_device_new (calling_ae, calling_ae, NULL, NULL);
+
+  destination->retry_interval_seconds = retry_interval_seconds;
+  g_ptr_array_add (config->destinations, destination);
+  device->destinations = g_strdupv ((char *[]) { (char *) destination_name, NULL });
+  g_ptr_array_add (config->devices, device);
+}
+
+/* Three carts, each with its own PACS: one that is down (PACS-A), one that takes everything
+ * (PACS-B, DCMTK's storescp) and one that refuses everything (PACS-C). */
+static void
+fixture_set_up_deliveries (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(FerryPaths) paths = ferry_paths_new (NULL);
+  g_autoptr(FerryConfig) config = ferry_config_new_default ();
+  g_autoptr(GError) error = NULL;
+  AdwToastOverlay *overlay;
+
+  fixture->peer_dir = g_build_filename (g_get_user_cache_dir (), "peers", NULL);
+
+  ferry_paths_ensure (paths, &error);
+  g_assert_no_error (error);
+  config->port = free_port ();
+  /* Nothing listens on a port the OS handed out and that was closed again. */
+  add_route (config, "CART-A", "PACS-A", free_port (), 300);
+  add_route (config, "CART-B", "PACS-B", start_storescp (fixture), 1);
+  add_route (config, "CART-C", "PACS-C", start_refusing_scp (fixture), 1);
+  ferry_config_save (config, paths->config_file, &error);
+  g_assert_no_error (error);
+
+  fixture->engine = ferry_engine_new (NULL, &error);
+  g_assert_no_error (error);
+  ferry_engine_start (fixture->engine, &error);
+  g_assert_no_error (error);
+
+  /* As in the window, toasts have an overlay to go to. */
+  fixture->page = g_object_new (FERRY_TYPE_STUDIES_PAGE,
+                                "engine", fixture->engine,
+                                NULL);
+  overlay = ADW_TOAST_OVERLAY (adw_toast_overlay_new ());
+  adw_toast_overlay_set_child (overlay, GTK_WIDGET (fixture->page));
+  /* The width the window gives its pages beside the sidebar. */
+  fixture->window = ferry_ui_test_present (GTK_WIDGET (overlay), 940, 520);
+}
+
 static void
 fixture_tear_down (Fixture       *fixture,
                    gconstpointer  data)
@@ -247,6 +401,9 @@ fixture_tear_down (Fixture       *fixture,
   gtk_window_destroy (fixture->window);
   ferry_engine_stop (fixture->engine);
   g_clear_object (&fixture->engine);
+  stop_peer (&fixture->storescp);
+  stop_peer (&fixture->refusing_scp);
+  g_clear_pointer (&fixture->peer_dir, g_free);
 }
 
 static gboolean
@@ -313,6 +470,137 @@ test_studies_receive_and_search (Fixture       *fixture,
   g_assert_true (wait_until (shows_view, fixture, 2000));
 }
 
+/* What the Delivery column says, one line per destination of each study on screen. */
+static char *
+dup_delivery_text (Fixture *fixture)
+{
+  return ferry_ui_test_dup_text (child (fixture, "column_view"), "delivery-line");
+}
+
+static gboolean
+delivery_says (Fixture *fixture)
+{
+  g_autofree char *text = dup_delivery_text (fixture);
+
+  return strstr (text, fixture->wanted_text) != NULL;
+}
+
+static void
+wait_for_delivery_text (Fixture    *fixture,
+                        const char *text)
+{
+  fixture->wanted_text = text;
+  if (!wait_until (delivery_says, fixture, 20000))
+    {
+      g_autofree char *shown = dup_delivery_text (fixture);
+
+      g_test_message ("The Delivery column says: %s", shown);
+      g_assert_cmpstr (shown, ==, text);
+    }
+}
+
+static GtkWidget *
+outbox (Fixture *fixture)
+{
+  return adw_view_stack_get_child_by_name (child (fixture, "sections"), "outbox");
+}
+
+static gpointer
+outbox_child (Fixture    *fixture,
+              const char *name)
+{
+  return ferry_ui_test_child (outbox (fixture), FERRY_TYPE_OUTBOX_VIEW, name);
+}
+
+static gboolean
+outbox_count_is (Fixture *fixture)
+{
+  return ferry_outbox_view_get_count (FERRY_OUTBOX_VIEW (outbox (fixture))) == fixture->wanted;
+}
+
+static gboolean
+transitions_done (Fixture *fixture)
+{
+  return !gtk_stack_get_transition_running (child (fixture, "view_stack"))
+         && !gtk_stack_get_transition_running (outbox_child (fixture, "stack"));
+}
+
+static void
+test_studies_deliveries (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autofree char *jane = write_study ("DOE^JANE", "PID-123", "Abdomen", 1);
+  g_autofree char *richard = write_study ("ROE^RICHARD", "PID-456", "Thyroid", 2);
+  g_autofree char *ana = write_study ("GARCÍA^ANA", "PID-789", "Carotid", 3);
+  AdwViewStackPage *outbox_section = adw_view_stack_get_page (child (fixture, "sections"),
+                                                             outbox (fixture));
+  AdwActionRow *row;
+  GtkWidget *resend;
+  g_autofree char *subtitle = NULL;
+
+  fixture->wanted_view = "empty";
+  g_assert_true (wait_until (shows_view, fixture, 10000));
+
+  send_study_as (fixture, "CART-A", jane);
+  send_study_as (fixture, "CART-B", richard);
+  send_study_as (fixture, "CART-C", ana);
+
+  fixture->wanted_view = "list";
+  g_assert_true (wait_until (shows_view, fixture, 10000));
+  fixture->wanted = 3;
+  g_assert_true (wait_until (shows_rows, fixture, 10000));
+
+  /* Each row says, in words, where its images went. */
+  wait_for_delivery_text (fixture, "1 of 1 delivered to PACS-B");
+  wait_for_delivery_text (fixture, "Not yet delivered to PACS-A · retrying in ");
+  wait_for_delivery_text (fixture, "1 in the outbox for PACS-C: Refused: cannot understand "
+                                   "(0xC000)");
+
+  /* The outbox counts what needs a person, on the switcher. */
+  fixture->wanted = 1;
+  g_assert_true (wait_until (outbox_count_is, fixture, 10000));
+  g_assert_cmpuint (adw_view_stack_page_get_badge_number (outbox_section), ==, 1);
+
+  g_assert_true (wait_until (transitions_done, fixture, 5000));
+  ferry_ui_test_save_screenshot (GTK_WIDGET (fixture->page), "ferry-studies-deliveries.png");
+
+  adw_view_stack_set_visible_child_name (child (fixture, "sections"), "outbox");
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (outbox_child (fixture, "stack")), ==,
+                   "list");
+  row = ADW_ACTION_ROW (ferry_ui_test_find (GTK_WIDGET (outbox_child (fixture, "list_box")),
+                                            ADW_TYPE_ACTION_ROW, "outbox-row"));
+  g_assert_nonnull (row);
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==,
+                   "GARCÍA, ANA");
+  subtitle = g_strdup (adw_action_row_get_subtitle (row));
+  g_assert_nonnull (strstr (subtitle, "1 image for PACS-C"));
+  g_assert_nonnull (strstr (subtitle, "ID PID-789"));
+  g_assert_nonnull (strstr (subtitle, "Refused: cannot understand (0xC000)"));
+
+  g_assert_true (wait_until (transitions_done, fixture, 5000));
+  ferry_ui_test_save_screenshot (GTK_WIDGET (fixture->page), "ferry-outbox.png");
+
+  /* PACS-C is fixed (here: it is gone, so the image waits for it instead of being refused
+   * again); Resend takes the image out of the outbox. */
+  stop_peer (&fixture->refusing_scp);
+  resend = ferry_ui_test_find (GTK_WIDGET (row), GTK_TYPE_BUTTON, NULL);
+  while (resend != NULL && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (resend)), "_Resend") != 0)
+    resend = ferry_ui_test_find (gtk_widget_get_next_sibling (resend), GTK_TYPE_BUTTON, NULL);
+  g_assert_nonnull (resend);
+  g_signal_emit_by_name (resend, "clicked");
+
+  fixture->wanted = 0;
+  g_assert_true (wait_until (outbox_count_is, fixture, 10000));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (outbox_child (fixture, "stack")), ==,
+                   "empty");
+  g_assert_cmpuint (adw_view_stack_page_get_badge_number (outbox_section), ==, 0);
+  g_assert_true (wait_until (transitions_done, fixture, 5000));
+  ferry_ui_test_save_screenshot (GTK_WIDGET (fixture->page), "ferry-outbox-empty.png");
+
+  adw_view_stack_set_visible_child_name (child (fixture, "sections"), "studies");
+  wait_for_delivery_text (fixture, "to PACS-C · retrying");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -342,6 +630,9 @@ main (int   argc,
 
   g_test_add ("/ferry/ui/studies/receive-and-search", Fixture, NULL,
               fixture_set_up, test_studies_receive_and_search, fixture_tear_down);
+  if (g_getenv ("FERRY_TEST_STORESCP") != NULL && g_getenv ("FERRY_TEST_SCP") != NULL)
+    g_test_add ("/ferry/ui/studies/deliveries", Fixture, NULL,
+                fixture_set_up_deliveries, test_studies_deliveries, fixture_tear_down);
 
   return g_test_run ();
 }

@@ -15,6 +15,9 @@
 #include <adwaita.h>
 
 #include "ferry-charset.h"
+#include "ferry-delivery-tracker.h"
+#include "ferry-format.h"
+#include "ferry-outbox-view.h"
 #include "ferry-studies-page.h"
 
 struct _FerryStudiesPage
@@ -26,6 +29,9 @@ struct _FerryStudiesPage
   GtkCustomFilter       *filter;
   char                  *search_text;        /* case-folded, or NULL */
   guint                  n_logged;           /* G_MAXUINT until the first count is logged */
+  FerryDeliveryTracker  *tracker;            /* (nullable): while there is an engine */
+  GHashTable            *delivery_items;     /* GtkListItem set: bound delivery cells */
+  guint                  countdown_source;   /* refreshes "retrying in N min" while mapped */
 
   /* Template children */
   GtkSearchBar          *search_bar;
@@ -40,6 +46,8 @@ struct _FerryStudiesPage
   GtkColumnViewColumn   *device_column;
   GtkColumnViewColumn   *images_column;
   GtkColumnViewColumn   *received_column;
+  GtkColumnViewColumn   *delivery_column;
+  AdwViewStack          *sections;
   AdwStatusPage         *empty_page;
   GtkLabel              *ae_title_label;
   GtkLabel              *addresses_label;
@@ -122,36 +130,6 @@ format_dicom_date_time (const char *date,
 }
 
 static char *
-format_received (gint64 usec)
-{
-  g_autoptr(GDateTime) when = NULL;
-  g_autoptr(GDateTime) now = NULL;
-  g_autoptr(GDateTime) yesterday = NULL;
-  int y1, m1, d1, y2, m2, d2;
-
-  if (usec <= 0 || !(when = g_date_time_new_from_unix_local (usec / G_USEC_PER_SEC)))
-    return NULL;
-
-  now = g_date_time_new_now_local ();
-  yesterday = g_date_time_add_days (now, -1);
-
-  g_date_time_get_ymd (when, &y1, &m1, &d1);
-  g_date_time_get_ymd (now, &y2, &m2, &d2);
-  if (y1 == y2 && m1 == m2 && d1 == d2)
-    /* Translators: when a study arrived today, in the format of g_date_time_format(). */
-    return g_date_time_format (when, _("Today at %H:%M"));
-
-  g_date_time_get_ymd (yesterday, &y2, &m2, &d2);
-  if (y1 == y2 && m1 == m2 && d1 == d2)
-    /* Translators: when a study arrived yesterday, in the format of g_date_time_format(). */
-    return g_date_time_format (when, _("Yesterday at %H:%M"));
-
-  /* Translators: when a study arrived, in the format of g_date_time_format(),
-   * e.g. "Jan 15, 2024 at 14:02". */
-  return g_date_time_format (when, _("%b %-d, %Y at %H:%M"));
-}
-
-static char *
 format_patient_name (FerryStudy *study)
 {
   const char *name = ferry_study_get_patient_name (study);
@@ -218,7 +196,7 @@ create_wide_text_cell (void)
 {
   GtkWidget *label = create_text_cell ();
 
-  gtk_label_set_width_chars (GTK_LABEL (label), 16);
+  gtk_label_set_width_chars (GTK_LABEL (label), 10);
 
   return label;
 }
@@ -324,7 +302,7 @@ static void
 fill_received (GtkWidget  *cell,
                FerryStudy *study)
 {
-  g_autofree char *text = format_received (ferry_study_get_last_received_at (study));
+  g_autofree char *text = ferry_format_day_and_time (ferry_study_get_last_received_at (study));
 
   set_label_or_dash (GTK_LABEL (cell), text);
 }
@@ -469,6 +447,404 @@ setup_column (GtkColumnViewColumn *column,
   gtk_column_view_column_set_sorter (column, sorter);
 }
 
+/* Delivery: where the study's images went, per destination, and what can be done about it */
+
+typedef enum {
+  MENU_RETRY_NOW = 1 << 0,
+  MENU_CANCEL    = 1 << 1,
+  MENU_RESEND    = 1 << 2,
+} DeliveryMenu;
+
+static GtkWidget *
+create_delivery_cell (void)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+  GtkWidget *icon = gtk_image_new ();
+  GtkWidget *lines = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *menu_button;
+
+  gtk_widget_add_css_class (box, "delivery");
+  gtk_widget_set_valign (icon, GTK_ALIGN_CENTER);
+  gtk_widget_set_hexpand (lines, TRUE);
+  gtk_widget_set_valign (lines, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (lines, "delivery-lines");
+
+  menu_button = g_object_new (GTK_TYPE_MENU_BUTTON,
+                              "icon-name", "view-more-symbolic",
+                              "valign", GTK_ALIGN_CENTER,
+                              "tooltip-text", _("Delivery Actions"),
+                              NULL);
+  gtk_widget_add_css_class (menu_button, "flat");
+  gtk_accessible_update_property (GTK_ACCESSIBLE (menu_button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Delivery Actions"),
+                                  -1);
+
+  gtk_box_append (GTK_BOX (box), icon);
+  gtk_box_append (GTK_BOX (box), lines);
+  gtk_box_append (GTK_BOX (box), menu_button);
+
+  return box;
+}
+
+static GMenuModel *
+create_delivery_menu (const char *study_instance_uid,
+                      guint       items)
+{
+  GMenu *menu = g_menu_new ();
+  g_autoptr(GMenuItem) item = NULL;
+
+  if (items & MENU_RETRY_NOW)
+    {
+      item = g_menu_item_new (_("Retry _Now"), NULL);
+      g_menu_item_set_action_and_target (item, "studies.retry-now", "s", study_instance_uid);
+      g_menu_append_item (menu, item);
+      g_clear_object (&item);
+    }
+
+  if (items & MENU_CANCEL)
+    {
+      item = g_menu_item_new (_("_Cancel Sending"), NULL);
+      g_menu_item_set_action_and_target (item, "studies.cancel", "s", study_instance_uid);
+      g_menu_append_item (menu, item);
+      g_clear_object (&item);
+    }
+
+  if (items & MENU_RESEND)
+    {
+      item = g_menu_item_new (_("_Resend…"), NULL);
+      g_menu_item_set_action_and_target (item, "studies.resend", "s", study_instance_uid);
+      g_menu_append_item (menu, item);
+      g_clear_object (&item);
+    }
+
+  return G_MENU_MODEL (menu);
+}
+
+static void
+fill_delivery (FerryStudiesPage *self,
+               GtkListItem      *list_item)
+{
+  FerryStudy *study = gtk_list_item_get_item (list_item);
+  GtkWidget *cell = gtk_list_item_get_child (list_item);
+  GtkWidget *icon = gtk_widget_get_first_child (cell);
+  GtkWidget *lines = gtk_widget_get_next_sibling (icon);
+  GtkWidget *menu_button = gtk_widget_get_last_child (cell);
+  const char *uid = ferry_study_get_study_instance_uid (study);
+  GPtrArray *summaries = NULL;
+  const char *icon_name;
+  GtkWidget *line;
+  gint64 now = g_get_real_time ();
+  guint items = 0;
+
+  if (self->tracker != NULL)
+    summaries = ferry_delivery_tracker_lookup (self->tracker, uid);
+
+  while ((line = gtk_widget_get_first_child (lines)))
+    gtk_box_remove (GTK_BOX (lines), line);
+
+  for (guint i = 0; summaries != NULL && i < summaries->len; i++)
+    {
+      const FerryDeliverySummary *summary = g_ptr_array_index (summaries, i);
+      g_autofree char *text = ferry_delivery_summary_format (summary, now);
+
+      if (text == NULL)
+        continue;
+
+      /* Two lines leave room for the reason ("retrying in 4 min: association rejected")
+       * without making the other columns give up theirs. */
+      line = g_object_new (GTK_TYPE_LABEL,
+                           "label", text,
+                           "tooltip-text", text,
+                           "xalign", 0.0f,
+                           "wrap", TRUE,
+                           "wrap-mode", PANGO_WRAP_WORD_CHAR,
+                           "lines", 2,
+                           "ellipsize", PANGO_ELLIPSIZE_END,
+                           "width-chars", 12,
+                           "max-width-chars", 60,
+                           NULL);
+      gtk_widget_add_css_class (line, "delivery-line");
+      gtk_box_append (GTK_BOX (lines), line);
+
+      if (summary->retrying > 0)
+        items |= MENU_RETRY_NOW;
+      if (summary->pending > 0)
+        items |= MENU_CANCEL;
+      items |= MENU_RESEND;
+    }
+
+  /* A study sent nowhere keeps the row as it was. */
+  icon_name = items != 0 ? ferry_delivery_summaries_icon_name (summaries) : NULL;
+  gtk_image_set_from_icon_name (GTK_IMAGE (icon), icon_name);
+  gtk_widget_set_visible (icon, icon_name != NULL);
+  gtk_widget_set_visible (menu_button, items != 0);
+
+  gtk_widget_remove_css_class (icon, "success");
+  gtk_widget_remove_css_class (icon, "warning");
+  if (g_strcmp0 (icon_name, "emblem-ok-symbolic") == 0)
+    gtk_widget_add_css_class (icon, "success");
+  else if (g_strcmp0 (icon_name, "dialog-warning-symbolic") == 0)
+    gtk_widget_add_css_class (icon, "warning");
+
+  /* A new model closes an open menu: only replace it when its items change. */
+  if (items != GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (menu_button), "ferry-menu-items"))
+      || g_strcmp0 (uid, g_object_get_data (G_OBJECT (menu_button), "ferry-menu-study")) != 0)
+    {
+      g_autoptr(GMenuModel) menu = create_delivery_menu (uid, items);
+
+      gtk_menu_button_set_menu_model (GTK_MENU_BUTTON (menu_button), menu);
+      g_object_set_data (G_OBJECT (menu_button), "ferry-menu-items", GUINT_TO_POINTER (items));
+      g_object_set_data_full (G_OBJECT (menu_button), "ferry-menu-study", g_strdup (uid), g_free);
+    }
+}
+
+static void
+delivery_setup_cb (FerryStudiesPage         *self,
+                   GtkListItem              *list_item,
+                   GtkSignalListItemFactory *factory)
+{
+  gtk_list_item_set_child (list_item, create_delivery_cell ());
+}
+
+static void
+delivery_bind_cb (FerryStudiesPage         *self,
+                  GtkListItem              *list_item,
+                  GtkSignalListItemFactory *factory)
+{
+  FerryStudy *study = gtk_list_item_get_item (list_item);
+
+  if (self->tracker != NULL)
+    {
+      /* Unbind unwatches on the tracker that watched, even if the engine changed since. */
+      ferry_delivery_tracker_watch (self->tracker, ferry_study_get_study_instance_uid (study));
+      g_object_set_data_full (G_OBJECT (list_item), "ferry-delivery-tracker",
+                              g_object_ref (self->tracker), g_object_unref);
+    }
+
+  g_hash_table_add (self->delivery_items, list_item);
+  fill_delivery (self, list_item);
+}
+
+static void
+delivery_unbind_cb (FerryStudiesPage         *self,
+                    GtkListItem              *list_item,
+                    GtkSignalListItemFactory *factory)
+{
+  FerryStudy *study = gtk_list_item_get_item (list_item);
+  FerryDeliveryTracker *tracker = g_object_get_data (G_OBJECT (list_item),
+                                                     "ferry-delivery-tracker");
+
+  if (tracker != NULL)
+    {
+      ferry_delivery_tracker_unwatch (tracker, ferry_study_get_study_instance_uid (study));
+      g_object_set_data (G_OBJECT (list_item), "ferry-delivery-tracker", NULL);
+    }
+
+  g_hash_table_remove (self->delivery_items, list_item);
+}
+
+static void
+summaries_changed_cb (FerryStudiesPage     *self,
+                      const char           *study_instance_uid,
+                      FerryDeliveryTracker *tracker)
+{
+  GHashTableIter iter;
+  GtkListItem *list_item;
+
+  g_hash_table_iter_init (&iter, self->delivery_items);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &list_item, NULL))
+    {
+      FerryStudy *study = gtk_list_item_get_item (list_item);
+
+      if (g_strcmp0 (ferry_study_get_study_instance_uid (study), study_instance_uid) == 0)
+        fill_delivery (self, list_item);
+    }
+}
+
+static gboolean
+countdown_cb (gpointer user_data)
+{
+  FerryStudiesPage *self = user_data;
+  GHashTableIter iter;
+  GtkListItem *list_item;
+
+  g_hash_table_iter_init (&iter, self->delivery_items);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &list_item, NULL))
+    fill_delivery (self, list_item);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+setup_delivery_column (FerryStudiesPage *self)
+{
+  g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+
+  g_signal_connect_object (factory, "setup", G_CALLBACK (delivery_setup_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (factory, "bind", G_CALLBACK (delivery_bind_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (factory, "unbind", G_CALLBACK (delivery_unbind_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_column_view_column_set_factory (self->delivery_column, factory);
+}
+
+/* Actions on a study's deliveries */
+
+typedef struct
+{
+  FerryStudiesPage  *page;
+  FerryLedgerAction  action;
+} ActOn;
+
+static void
+add_toast (FerryStudiesPage *self,
+           const char       *text)
+{
+  GtkWidget *overlay = gtk_widget_get_ancestor (GTK_WIDGET (self), ADW_TYPE_TOAST_OVERLAY);
+  g_autofree char *escaped = g_markup_escape_text (text, -1);
+
+  /* Toast titles are Pango markup in libadwaita 1.2. */
+  if (overlay != NULL)
+    adw_toast_overlay_add_toast (ADW_TOAST_OVERLAY (overlay), adw_toast_new (escaped));
+}
+
+static void
+act_on_deliveries_cb (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  ActOn *data = user_data;
+  g_autoptr(FerryStudiesPage) self = data->page;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  FerryLedgerAction action = data->action;
+  guint changed = 0;
+
+  g_free (data);
+
+  if (!ferry_engine_act_on_deliveries_finish (FERRY_ENGINE (source), result, &changed, &error))
+    /* Translators: %s says why, e.g. "database is locked". */
+    text = g_strdup_printf (_("Could not change the deliveries: %s"), error->message);
+  else if (action == FERRY_LEDGER_RETRY_NOW)
+    text = changed == 0
+           ? g_strdup (_("Nothing is waiting to be retried"))
+           : g_strdup_printf (ngettext ("%u delivery will be tried now",
+                                        "%u deliveries will be tried now", changed),
+                              changed);
+  else if (action == FERRY_LEDGER_CANCEL)
+    text = changed == 0
+           ? g_strdup (_("Nothing was waiting to be sent"))
+           : g_strdup_printf (ngettext ("%u delivery cancelled",
+                                        "%u deliveries cancelled", changed),
+                              changed);
+  else
+    text = g_strdup_printf (ngettext ("%u image will be sent again",
+                                      "%u images will be sent again", changed),
+                            changed);
+
+  add_toast (self, text);
+}
+
+static void
+act_on_study (FerryStudiesPage  *self,
+              FerryLedgerAction  action,
+              const char        *study_instance_uid)
+{
+  FerryEngine *engine = ferry_page_get_engine (FERRY_PAGE (self));
+  ActOn *data;
+
+  if (engine == NULL)
+    return;
+
+  data = g_new0 (ActOn, 1);
+  data->page = g_object_ref (self);
+  data->action = action;
+  ferry_engine_act_on_deliveries_async (engine, action, study_instance_uid, NULL, NULL, NULL,
+                                        act_on_deliveries_cb, data);
+}
+
+static void
+retry_now_action (GtkWidget  *widget,
+                  const char *action_name,
+                  GVariant   *param)
+{
+  act_on_study (FERRY_STUDIES_PAGE (widget), FERRY_LEDGER_RETRY_NOW,
+                g_variant_get_string (param, NULL));
+}
+
+static void
+cancel_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  act_on_study (FERRY_STUDIES_PAGE (widget), FERRY_LEDGER_CANCEL,
+                g_variant_get_string (param, NULL));
+}
+
+static void
+resend_response_cb (FerryStudiesPage *self,
+                    const char       *response,
+                    AdwMessageDialog *dialog)
+{
+  const char *uid = g_object_get_data (G_OBJECT (dialog), "ferry-study");
+
+  if (g_str_equal (response, "resend"))
+    act_on_study (self, FERRY_LEDGER_RESEND, uid);
+}
+
+static void
+resend_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *param)
+{
+  FerryStudiesPage *self = FERRY_STUDIES_PAGE (widget);
+  const char *uid = g_variant_get_string (param, NULL);
+  GPtrArray *summaries = NULL;
+  g_autoptr(GString) destinations = g_string_new (NULL);
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
+  guint images = 0;
+
+  if (self->tracker != NULL)
+    summaries = ferry_delivery_tracker_lookup (self->tracker, uid);
+
+  for (guint i = 0; summaries != NULL && i < summaries->len; i++)
+    {
+      const FerryDeliverySummary *summary = g_ptr_array_index (summaries, i);
+
+      images = MAX (images, summary->total);
+      if (destinations->len > 0)
+        /* Translators: separates the names of PACS in a list, e.g. "PACS-A, PACS-B". */
+        g_string_append (destinations, _(", "));
+      g_string_append (destinations, summary->destination);
+    }
+
+  body = g_strdup_printf (ngettext ("The %u image of this study will be sent to %s again, "
+                                    "including what arrived already. The PACS will receive it "
+                                    "a second time.",
+                                    "The %u images of this study will be sent to %s again, "
+                                    "including those that arrived already. The PACS will "
+                                    "receive them a second time.",
+                                    images),
+                          images, destinations->str);
+
+  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)),
+                                   _("Resend This Study?"), body);
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
+                                    "cancel", _("_Cancel"),
+                                    "resend", _("_Resend"),
+                                    NULL);
+  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "resend",
+                                              ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
+  g_object_set_data_full (G_OBJECT (dialog), "ferry-study", g_strdup (uid), g_free);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (resend_response_cb), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 /* Search */
 
 static gboolean
@@ -526,7 +902,10 @@ ferry_studies_page_update_view (FerryStudiesPage *self)
     visible = "loading";
   else if (n_studies == 0)
     visible = "empty";
-  else if (g_list_model_get_n_items (G_LIST_MODEL (self->filter_model)) == 0)
+  /* Without a search every study matches, even if the filter has not seen the newest yet:
+   * saying "No Matching Studies" for that moment makes the list flash. */
+  else if (self->search_text != NULL
+           && g_list_model_get_n_items (G_LIST_MODEL (self->filter_model)) == 0)
     visible = "no-results";
   else
     visible = "list";
@@ -702,9 +1081,18 @@ ferry_studies_page_engine_changed (FerryPage   *page,
   FerryStudiesPage *self = FERRY_STUDIES_PAGE (page);
   GListModel *studies = NULL;
 
+  /* Rows bound from now on watch the new tracker; rows still bound unwatch the old one. */
+  if (self->tracker != NULL)
+    g_signal_handlers_disconnect_by_func (self->tracker, summaries_changed_cb, self);
+  g_clear_object (&self->tracker);
+
   if (engine != NULL)
     {
       studies = ferry_engine_get_studies (engine);
+
+      self->tracker = ferry_delivery_tracker_new (engine);
+      g_signal_connect_object (self->tracker, "summaries-changed",
+                               G_CALLBACK (summaries_changed_cb), self, G_CONNECT_SWAPPED);
 
       g_signal_connect_object (engine, "notify::studies-loaded",
                                G_CALLBACK (engine_notify_studies_loaded_cb), self,
@@ -727,6 +1115,42 @@ ferry_studies_page_engine_changed (FerryPage   *page,
   ferry_studies_page_update_view (self);
 }
 
+/* "retrying in 4 min" counts down only while someone can see it. */
+static void
+ferry_studies_page_map (GtkWidget *widget)
+{
+  FerryStudiesPage *self = FERRY_STUDIES_PAGE (widget);
+
+  GTK_WIDGET_CLASS (ferry_studies_page_parent_class)->map (widget);
+
+  if (self->countdown_source == 0)
+    {
+      self->countdown_source = g_timeout_add_seconds (30, countdown_cb, self);
+      /* What was counted down while hidden is out of date now. */
+      countdown_cb (self);
+    }
+}
+
+static void
+ferry_studies_page_unmap (GtkWidget *widget)
+{
+  FerryStudiesPage *self = FERRY_STUDIES_PAGE (widget);
+
+  g_clear_handle_id (&self->countdown_source, g_source_remove);
+
+  GTK_WIDGET_CLASS (ferry_studies_page_parent_class)->unmap (widget);
+}
+
+static void
+sections_notify_visible_child_cb (FerryStudiesPage *self,
+                                  GParamSpec       *pspec,
+                                  AdwViewStack     *sections)
+{
+  /* The search finds studies; in the Outbox it would hide nothing and confuse. */
+  if (g_strcmp0 (adw_view_stack_get_visible_child_name (sections), "outbox") == 0)
+    gtk_search_bar_set_search_mode (self->search_bar, FALSE);
+}
+
 /* GObject */
 
 static void
@@ -736,6 +1160,10 @@ ferry_studies_page_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), FERRY_TYPE_STUDIES_PAGE);
 
+  g_clear_handle_id (&self->countdown_source, g_source_remove);
+  if (self->tracker != NULL)
+    g_signal_handlers_disconnect_by_func (self->tracker, summaries_changed_cb, self);
+  g_clear_object (&self->tracker);
   g_clear_object (&self->filter_model);
   g_clear_object (&self->filter);
 
@@ -748,6 +1176,7 @@ ferry_studies_page_finalize (GObject *object)
   FerryStudiesPage *self = (FerryStudiesPage *)object;
 
   g_clear_pointer (&self->search_text, g_free);
+  g_clear_pointer (&self->delivery_items, g_hash_table_unref);
 
   G_OBJECT_CLASS (ferry_studies_page_parent_class)->finalize (object);
 }
@@ -802,6 +1231,9 @@ ferry_studies_page_class_init (FerryStudiesPageClass *klass)
   object_class->get_property = ferry_studies_page_get_property;
   object_class->set_property = ferry_studies_page_set_property;
 
+  widget_class->map = ferry_studies_page_map;
+  widget_class->unmap = ferry_studies_page_unmap;
+
   page_class->engine_changed = ferry_studies_page_engine_changed;
 
   /* Forwarded from the search bar, so that the window's search button can follow it. */
@@ -819,6 +1251,7 @@ ferry_studies_page_class_init (FerryStudiesPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FerryStudiesPage, ae_title_label);
   gtk_widget_class_bind_template_child (widget_class, FerryStudiesPage, birth_date_column);
   gtk_widget_class_bind_template_child (widget_class, FerryStudiesPage, column_view);
+  gtk_widget_class_bind_template_child (widget_class, FerryStudiesPage, delivery_column);
   gtk_widget_class_bind_template_child (widget_class, FerryStudiesPage, description_column);
   gtk_widget_class_bind_template_child (widget_class, FerryStudiesPage, device_column);
   gtk_widget_class_bind_template_child (widget_class, FerryStudiesPage, empty_page);
@@ -831,12 +1264,19 @@ ferry_studies_page_class_init (FerryStudiesPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, FerryStudiesPage, received_column);
   gtk_widget_class_bind_template_child (widget_class, FerryStudiesPage, search_bar);
   gtk_widget_class_bind_template_child (widget_class, FerryStudiesPage, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, FerryStudiesPage, sections);
   gtk_widget_class_bind_template_child (widget_class, FerryStudiesPage, study_date_column);
   gtk_widget_class_bind_template_child (widget_class, FerryStudiesPage, view_stack);
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, search_bar_notify_search_mode_enabled_cb);
+  gtk_widget_class_bind_template_callback (widget_class, sections_notify_visible_child_cb);
 
   gtk_widget_class_install_action (widget_class, "studies.copy", "s", copy_action);
+  gtk_widget_class_install_action (widget_class, "studies.retry-now", "s", retry_now_action);
+  gtk_widget_class_install_action (widget_class, "studies.cancel", "s", cancel_action);
+  gtk_widget_class_install_action (widget_class, "studies.resend", "s", resend_action);
+
+  g_type_ensure (FERRY_TYPE_OUTBOX_VIEW);
 }
 
 static void
@@ -847,6 +1287,7 @@ ferry_studies_page_init (FerryStudiesPage *self)
   GtkSorter *sorter;
 
   self->n_logged = G_MAXUINT;
+  self->delivery_items = g_hash_table_new (NULL, NULL);
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -866,6 +1307,7 @@ ferry_studies_page_init (FerryStudiesPage *self)
                 G_TYPE_UINT, G_CALLBACK (images_sort_key));
   setup_column (self->received_column, &received_cells,
                 G_TYPE_INT64, G_CALLBACK (received_sort_key));
+  setup_delivery_column (self);
 
   /* engine studies (newest first) → search → the column headers' sort → selection */
   self->filter = gtk_custom_filter_new (study_matches, self, NULL);
@@ -896,6 +1338,7 @@ ferry_studies_page_begin_search (FerryStudiesPage *self)
 {
   g_return_if_fail (FERRY_IS_STUDIES_PAGE (self));
 
+  adw_view_stack_set_visible_child_name (self->sections, "studies");
   gtk_search_bar_set_search_mode (self->search_bar, TRUE);
   gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
 }
