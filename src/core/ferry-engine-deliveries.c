@@ -161,6 +161,7 @@ ferry_engine_act_on_deliveries_async (FerryEngine         *self,
                                       const char          *study_instance_uid,
                                       const char          *destination,
                                       const char          *sop_instance_uid,
+                                      guint                states,
                                       GCancellable        *cancellable,
                                       GAsyncReadyCallback  callback,
                                       gpointer             user_data)
@@ -174,6 +175,7 @@ ferry_engine_act_on_deliveries_async (FerryEngine         *self,
   request->study_instance_uid = g_strdup (study_instance_uid);
   request->destination = g_strdup (destination);
   request->sop_instance_uid = g_strdup (sop_instance_uid);
+  request->states = states;
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, ferry_engine_act_on_deliveries_async);
   g_task_set_task_data (task, request, (GDestroyNotify) request_free);

@@ -167,13 +167,15 @@ GPtrArray          *ferry_engine_summarize_deliveries_finish (FerryEngine       
                                                               GAsyncResult      *result,
                                                               GError           **error) G_GNUC_WARN_UNUSED_RESULT;
 
-/* Retry now, resend or cancel the rows matching the filter (NULL fields: all), then schedule.
+/* Retry now, resend or cancel the rows matching the filter (NULL fields: all; @states a
+ * FERRY_DELIVERY_STATE_BIT mask, 0: any state the action applies to), then schedule.
  * "deliveries-changed" follows for the studies touched. */
 void                ferry_engine_act_on_deliveries_async (FerryEngine        *self,
                                                           FerryLedgerAction   action,
                                                           const char         *study_instance_uid,
                                                           const char         *destination,
                                                           const char         *sop_instance_uid,
+                                                          guint               states,
                                                           GCancellable       *cancellable,
                                                           GAsyncReadyCallback callback,
                                                           gpointer            user_data);

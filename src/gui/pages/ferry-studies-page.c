@@ -760,7 +760,7 @@ act_on_study (FerryStudiesPage  *self,
   data = g_new0 (ActOn, 1);
   data->page = g_object_ref (self);
   data->action = action;
-  ferry_engine_act_on_deliveries_async (engine, action, study_instance_uid, NULL, NULL, NULL,
+  ferry_engine_act_on_deliveries_async (engine, action, study_instance_uid, NULL, NULL, 0, NULL,
                                         act_on_deliveries_cb, data);
 }
 

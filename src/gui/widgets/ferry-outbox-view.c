@@ -29,9 +29,10 @@ typedef struct
   GPtrArray *sop_instance_uids;   /* (element-type utf8) */
 } OutboxGroup;
 
+/* One resend request: a study to a destination, or (both NULL) the whole outbox. */
 typedef struct
 {
-  char *sop_instance_uid;
+  char *study_instance_uid;
   char *destination;
 } Resend;
 
@@ -82,7 +83,7 @@ outbox_group_free (OutboxGroup *group)
 static void
 resend_free (Resend *resend)
 {
-  g_free (resend->sop_instance_uid);
+  g_free (resend->study_instance_uid);
   g_free (resend->destination);
   g_free (resend);
 }
@@ -150,14 +151,15 @@ resend_next (FerryOutboxView *self)
   if (self->resending || self->engine == NULL)
     return;
 
-  /* The engine can resend a whole study to a destination in one call, but that would also send
-   * its delivered images again; the outbox resends only what is in it, image by image. */
+  /* Only what is in the outbox (failed or given up): the study's delivered images are not sent
+   * again. One call per study and destination, or one for everything (NULLs). */
   if ((resend = g_queue_pop_head (&self->resends)) != NULL)
     {
       self->resending = TRUE;
-      ferry_engine_act_on_deliveries_async (self->engine, FERRY_LEDGER_RESEND, NULL,
-                                            resend->destination, resend->sop_instance_uid,
-                                            self->cancellable, act_cb, g_object_ref (self));
+      ferry_engine_act_on_deliveries_async (self->engine, FERRY_LEDGER_RESEND,
+                                            resend->study_instance_uid, resend->destination, NULL,
+                                            FERRY_DELIVERY_GAVE_UP_MASK, self->cancellable,
+                                            act_cb, g_object_ref (self));
       resend_free (resend);
       return;
     }
@@ -188,14 +190,15 @@ static void
 queue_resend (FerryOutboxView   *self,
               const OutboxGroup *group)
 {
-  for (guint i = 0; i < group->sop_instance_uids->len; i++)
-    {
-      Resend *resend = g_new0 (Resend, 1);
+  Resend *resend = g_new0 (Resend, 1);
 
-      resend->sop_instance_uid = g_strdup (g_ptr_array_index (group->sop_instance_uids, i));
+  /* NULL group: everything in the outbox. */
+  if (group != NULL)
+    {
+      resend->study_instance_uid = g_strdup (group->study_instance_uid);
       resend->destination = g_strdup (group->destination);
-      g_queue_push_tail (&self->resends, resend);
     }
+  g_queue_push_tail (&self->resends, resend);
 }
 
 static void
@@ -221,8 +224,7 @@ resend_all_action (GtkWidget  *widget,
 {
   FerryOutboxView *self = FERRY_OUTBOX_VIEW (widget);
 
-  for (guint i = 0; self->groups != NULL && i < self->groups->len; i++)
-    queue_resend (self, g_ptr_array_index (self->groups, i));
+  queue_resend (self, NULL);
 
   gtk_widget_action_set_enabled (widget, "outbox.resend-all", FALSE);
   resend_next (self);
