@@ -48,6 +48,10 @@ gboolean     ferry_dicom_parse_tag          (const char   *text,
                                              guint16      *element,
                                              GError      **error);
 
+/* The name DICOM gives @uid ("CT Image Storage"), or NULL when the dictionary does not know it.
+ * Static storage. */
+const char  *ferry_dicom_uid_name           (const char   *uid);
+
 /* Reads the values of @tags (as accepted by ferry_dicom_parse_tag()) from the top level of the
  * dataset of the Part 10 file @path, stopping before the pixel data. @values gets @n_tags
  * strings (transfer full): the raw bytes of the value, WITHOUT character set conversion (core

@@ -12,6 +12,7 @@
 
 #include "dcmtk/dcmdata/dcdeftag.h"
 #include "dcmtk/dcmdata/dcdict.h"
+#include "dcmtk/dcmdata/dcuid.h"
 #include "dcmtk/dcmdata/dcfilefo.h"
 #include "dcmtk/dcmdata/dctag.h"
 
@@ -58,6 +59,14 @@ parse_numeric (const char *text,
   if (length != 9 || text[4] != ',')
     return FALSE;
   return parse_hex4 (text, group) && parse_hex4 (text + 5, element);
+}
+
+const char *
+ferry_dicom_uid_name (const char *uid)
+{
+  g_return_val_if_fail (uid != NULL, NULL);
+
+  return dcmFindNameOfUID (uid, NULL);
 }
 
 /**

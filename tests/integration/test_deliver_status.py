@@ -141,7 +141,8 @@ def body():
     rows = dt.wait_queue(home, dt.all_in(full, 'FULL', 'delivered'), 20)
     ft.check(dt.all_in(full, 'FULL', 'delivered')(rows),
              'FULL not delivered after the peer recovered and retry --all:\n'
-             + dt.describe([x for x in rows if x['destination'] == 'FULL']))
+             + dt.describe([x for x in rows if x['destination'] == 'FULL'])
+             + '\nthe peer said:\n' + '\n'.join(scps['FULL'].lines[-30:]))
 
     # Everyone healthy; the outbox is sent again.
     for name in ('MIXED', 'SOPC', 'PERM', 'TRANS'):

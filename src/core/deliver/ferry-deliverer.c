@@ -12,6 +12,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 
@@ -388,6 +390,90 @@ link_close (FerryDeliverer *self,
   g_clear_pointer (&link->strings, g_ptr_array_unref);
 }
 
+/* Opens the job's association for @contexts. */
+static gboolean
+link_open (FerryDeliverer              *self,
+           Link                        *link,
+           const FerryDicomSendOptions *options,
+           GArray                      *contexts,
+           GError                     **error)
+{
+  FerryDicomSender *sender;
+
+  sender = ferry_dicom_sender_open (options, (const FerryDicomContextRequest *) contexts->data,
+                                    contexts->len, error);
+  if (sender == NULL)
+    return FALSE;
+
+  /* The batch's strings go when the batch does: keep copies for link_covers(). */
+  link->sender = sender;
+  link->strings = g_ptr_array_new_with_free_func (g_free);
+  link->contexts = g_array_new (FALSE, TRUE, sizeof (FerryDicomContextRequest));
+  for (guint c = 0; c < contexts->len; c++)
+    {
+      FerryDicomContextRequest copy = g_array_index (contexts, FerryDicomContextRequest, c);
+
+      copy.sop_class_uid = g_strdup (copy.sop_class_uid);
+      copy.transfer_syntax_uid = g_strdup (copy.transfer_syntax_uid);
+      g_ptr_array_add (link->strings, (gpointer) copy.sop_class_uid);
+      g_ptr_array_add (link->strings, (gpointer) copy.transfer_syntax_uid);
+      g_array_append_val (link->contexts, copy);
+    }
+  track_sender (self, sender, TRUE);
+  return TRUE;
+}
+
+/* The association could not be opened: rows from @from on retry, or go to the outbox when the
+ * PACS rejected it permanently. */
+static void
+fail_open (FerryDeliverer         *self,
+           GPtrArray              *outcomes,
+           GPtrArray              *batch,
+           guint                   from,
+           const FerryDestination *destination,
+           GArray                 *contexts,
+           const GError           *error)
+{
+  gboolean permanent = g_error_matches (error, FERRY_DICOM_SEND_ERROR,
+                                        FERRY_DICOM_SEND_ERROR_REJECTED_PERMANENT);
+  g_autofree char *reason = NULL;
+
+  /* "No reason given" is common when a PACS takes none of what was proposed: say what that
+   * was, so that the admin can see which kind of object it refuses. */
+  if (permanent)
+    {
+      g_autoptr(GString) classes = g_string_new (NULL);
+
+      for (guint c = 0; c < contexts->len; c++)
+        {
+          const char *uid = g_array_index (contexts, FerryDicomContextRequest, c).sop_class_uid;
+          const char *name = ferry_dicom_uid_name (uid);
+
+          if (strstr (classes->str, uid) != NULL)
+            continue;
+          if (classes->len > 0)
+            g_string_append (classes, ", ");
+          if (name != NULL)
+            g_string_append_printf (classes, "%s (%s)", name, uid);
+          else
+            g_string_append (classes, uid);
+        }
+      /* Translators: "association rejected (permanent): no reason given; Ferry proposed CT
+       * Image Storage (1.2.840.10008.5.1.4.1.1.2)" */
+      reason = g_strdup_printf (_("%s; Ferry proposed %s"), error->message, classes->str);
+    }
+  else
+    {
+      reason = g_strdup (error->message);
+    }
+
+  g_info ("Could not open an association to %s: %s", destination->name, reason);
+  finish_rest (outcomes, batch, from,
+               permanent ? FERRY_DELIVERY_OUTBOX : FERRY_DELIVERY_RETRYING,
+               destination, reason, g_get_real_time ());
+  flush_outcomes (self, outcomes);
+}
+
 /* Sends one batch over the job's association, opening (or reopening, when the batch needs
  * presentation contexts it was not negotiated for) as needed, and records every outcome.
  * Returns FALSE when the destination is in trouble and the job should stop. */
@@ -405,6 +491,7 @@ send_batch (FerryDeliverer         *self,
   FerryDicomSender *sender;
   gint64 last_flush = g_get_monotonic_time ();
   gboolean healthy = TRUE;
+  gboolean reused;
   guint i;
 
   /* A batch of very mixed objects waits partly for the next association rather than going
@@ -429,10 +516,16 @@ send_batch (FerryDeliverer         *self,
       finish_rest (outcomes, later, 0, FERRY_DELIVERY_QUEUED, destination, NULL,
                    g_get_real_time ());
       flush_outcomes (self, outcomes);
-      /* From here on the batch is what fits; the rows stay owned by the caller's array. */
-      g_ptr_array_set_size (batch, 0);
-      for (guint r = 0; r < now_rows->len; r++)
-        g_ptr_array_add (batch, ferry_delivery_copy (g_ptr_array_index (now_rows, r)));
+      /* From here on the batch is what fits (copied out before the batch frees its rows). */
+      {
+        g_autoptr(GPtrArray) keep = g_ptr_array_new ();
+
+        for (guint r = 0; r < now_rows->len; r++)
+          g_ptr_array_add (keep, ferry_delivery_copy (g_ptr_array_index (now_rows, r)));
+        g_ptr_array_set_size (batch, 0);
+        for (guint r = 0; r < keep->len; r++)
+          g_ptr_array_add (batch, g_ptr_array_index (keep, r));
+      }
     }
 
   if (!link_covers (link, contexts))
@@ -446,50 +539,48 @@ send_batch (FerryDeliverer         *self,
   options.decompress = destination->decompress;
   options.character_set = destination->character_set;
 
-  sender = link->sender;
-  if (sender == NULL)
-    sender = ferry_dicom_sender_open (&options, (const FerryDicomContextRequest *) contexts->data,
-                                      contexts->len, &error);
-  if (sender == NULL)
+  reused = link->sender != NULL;
+  if (!reused && !link_open (self, link, &options, contexts, &error))
     {
-      gboolean permanent = g_error_matches (error, FERRY_DICOM_SEND_ERROR,
-                                            FERRY_DICOM_SEND_ERROR_REJECTED_PERMANENT);
-
-      g_info ("Could not open an association to %s: %s", destination->name, error->message);
-      finish_rest (outcomes, batch, 0,
-                   permanent ? FERRY_DELIVERY_OUTBOX : FERRY_DELIVERY_RETRYING,
-                   destination, error->message, g_get_real_time ());
-      flush_outcomes (self, outcomes);
+      fail_open (self, outcomes, batch, 0, destination, contexts, error);
       return FALSE;
     }
-  if (link->sender == NULL)
-    {
-      /* The batch's strings go when the batch does: keep copies for link_covers(). */
-      link->sender = sender;
-      link->strings = g_ptr_array_new_with_free_func (g_free);
-      link->contexts = g_array_new (FALSE, TRUE, sizeof (FerryDicomContextRequest));
-      for (guint c = 0; c < contexts->len; c++)
-        {
-          FerryDicomContextRequest copy = g_array_index (contexts, FerryDicomContextRequest, c);
-
-          copy.sop_class_uid = g_strdup (copy.sop_class_uid);
-          copy.transfer_syntax_uid = g_strdup (copy.transfer_syntax_uid);
-          g_ptr_array_add (link->strings, (gpointer) copy.sop_class_uid);
-          g_ptr_array_add (link->strings, (gpointer) copy.transfer_syntax_uid);
-          g_array_append_val (link->contexts, copy);
-        }
-      track_sender (self, sender, TRUE);
-    }
+  sender = link->sender;
 
   for (i = 0; i < batch->len; i++)
     {
       const FerryDelivery *d = g_ptr_array_index (batch, i);
+      g_autofree char *reason = NULL;
       FerryOutcome *o;
 
       if (!is_running (self))
         break;
 
       o = store_one (self, sender, d, destination, g_get_real_time ());
+
+      /* An association kept from an earlier batch may have died while it waited (the PACS
+       * restarted): nothing was sent over it, so open a fresh one and try again once. */
+      if (reused && i == 0 && !ferry_dicom_sender_is_usable (sender))
+        {
+          g_autoptr(GError) reopen_error = NULL;
+
+          g_info ("The association to %s kept for more had ended (%s); opening another",
+                  destination->name, o->error_text != NULL ? o->error_text : "");
+          ferry_outcome_free (o);
+          reused = FALSE;
+          link_close (self, link);
+          if (!link_open (self, link, &options, contexts, &reopen_error))
+            {
+              fail_open (self, outcomes, batch, 0, destination, contexts, reopen_error);
+              return FALSE;
+            }
+          sender = link->sender;
+          i--;
+          continue;
+        }
+
+      /* Kept before the outcome may be written and freed below. */
+      reason = g_strdup (o->error_text);
       g_ptr_array_add (outcomes, o);
 
       if (outcomes->len >= FLUSH_EVERY ||
@@ -502,8 +593,6 @@ send_batch (FerryDeliverer         *self,
       if (!ferry_dicom_sender_is_usable (sender))
         {
           /* The rest were not tried: they wait with the one that broke. */
-          g_autofree char *reason = g_strdup (o->error_text);
-
           i++;
           finish_rest (outcomes, batch, i, FERRY_DELIVERY_RETRYING, destination,
                        reason != NULL ? reason : _("The association ended"),
