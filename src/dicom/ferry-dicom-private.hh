@@ -19,7 +19,7 @@
 /* Ferry's Implementation Class UID: 2.25 followed by a UUID generated once for Ferry, written as
  * one decimal number (PS3.5 B.2). It never changes between releases; the version name does. */
 #define FERRY_DICOM_IMPLEMENTATION_CLASS_UID    "2.25.279877017135830266050471810891192721838"
-#define FERRY_DICOM_IMPLEMENTATION_VERSION_NAME "FERRY_0.1"
+#define FERRY_DICOM_IMPLEMENTATION_VERSION_NAME "FERRY_0.2"
 
 /* The receive PDU Ferry announces unless told otherwise; DCMTK cannot take more than 128 KiB. */
 #define FERRY_DICOM_DEFAULT_MAX_PDU 131072
