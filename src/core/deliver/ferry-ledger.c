@@ -52,7 +52,7 @@ ferry_delivery_state_describe (FerryDeliveryState state)
     case FERRY_DELIVERY_QUEUED:
       return _("Queued");
     case FERRY_DELIVERY_SENDING:
-      return _("Sending");
+      return C_("delivery state", "Sending");
     case FERRY_DELIVERY_DELIVERED:
       return _("Delivered");
     case FERRY_DELIVERY_DELIVERED_WITH_WARNING:

@@ -233,15 +233,24 @@ fill_patient (GtkWidget  *cell,
               FerryStudy *study)
 {
   g_autofree char *name = format_patient_name (study);
+  g_autofree char *birth_date = format_dicom_date (ferry_study_get_patient_birth_date (study));
   const char *patient_id = ferry_study_get_patient_id (study);
   GtkLabel *id_label = GTK_LABEL (gtk_widget_get_last_child (cell));
   g_autofree char *id_text = NULL;
 
   set_label_or_dash (GTK_LABEL (gtk_widget_get_first_child (cell)), name);
 
-  if (patient_id != NULL && patient_id[0] != '\0')
+  /* The birth date goes under the name with the ID rather than in a column of its own: the
+   * delivery state needs the room. */
+  if (patient_id != NULL && patient_id[0] != '\0' && birth_date != NULL)
+    /* Translators: under the patient's name in the list of studies: the patient ID, then the
+     * birth date, e.g. "ID 12345 · Jan 15, 1970". */
+    id_text = g_strdup_printf (_("ID %s · %s"), patient_id, birth_date);
+  else if (patient_id != NULL && patient_id[0] != '\0')
     /* Translators: the patient ID under the patient's name in the list of studies. */
     id_text = g_strdup_printf (_("ID %s"), patient_id);
+  else if (birth_date != NULL)
+    id_text = g_strdup (birth_date);
 
   set_label_or_dash (id_label, id_text);
   gtk_widget_add_css_class (GTK_WIDGET (id_label), "dim-label");
@@ -560,7 +569,7 @@ fill_delivery (FerryStudiesPage *self,
                            "wrap-mode", PANGO_WRAP_WORD_CHAR,
                            "lines", 2,
                            "ellipsize", PANGO_ELLIPSIZE_END,
-                           "width-chars", 12,
+                           "width-chars", 20,
                            "max-width-chars", 60,
                            NULL);
       gtk_widget_add_css_class (line, "delivery-line");
