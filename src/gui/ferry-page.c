@@ -4,7 +4,8 @@
  *
  * A page is one place in the sidebar: it has a title and an icon for the sidebar, a single child
  * that fills it, and the engine it shows. Pages stay alive while hidden, so they keep their
- * scroll position, search text and half-typed settings.
+ * scroll position, search text and half-typed settings. A page may ask for attention with a short
+ * text (the Studies page: how many deliveries gave up), shown as a badge on its sidebar row.
  */
 
 #define G_LOG_DOMAIN "ferry-page"
@@ -19,6 +20,7 @@ typedef struct
   GtkWidget   *child;
   char        *title;
   char        *icon_name;
+  char        *attention;
   FerryEngine *engine;
 } FerryPagePrivate;
 
@@ -28,6 +30,8 @@ enum {
   PROP_ENGINE,
   PROP_ICON_NAME,
   PROP_TITLE,
+  PROP_ATTENTION,
+  PROP_NEEDS_ATTENTION,
   N_PROPS
 };
 
@@ -93,6 +97,7 @@ ferry_page_finalize (GObject *object)
   FerryPagePrivate *priv = ferry_page_get_instance_private (self);
 
   g_clear_pointer (&priv->title, g_free);
+  g_clear_pointer (&priv->attention, g_free);
   g_clear_pointer (&priv->icon_name, g_free);
 
   G_OBJECT_CLASS (ferry_page_parent_class)->finalize (object);
@@ -124,6 +129,14 @@ ferry_page_get_property (GObject    *object,
       g_value_set_string (value, ferry_page_get_title (self));
       break;
 
+    case PROP_ATTENTION:
+      g_value_set_string (value, ferry_page_get_attention (self));
+      break;
+
+    case PROP_NEEDS_ATTENTION:
+      g_value_set_boolean (value, ferry_page_get_attention (self) != NULL);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -153,6 +166,10 @@ ferry_page_set_property (GObject      *object,
 
     case PROP_TITLE:
       ferry_page_set_title (self, g_value_get_string (value));
+      break;
+
+    case PROP_ATTENTION:
+      ferry_page_set_attention (self, g_value_get_string (value));
       break;
 
     default:
@@ -191,6 +208,17 @@ ferry_page_class_init (FerryPageClass *klass)
                          NULL,
                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
+  /* A short text for the sidebar's badge, e.g. "3"; NULL when nothing needs attention. */
+  properties[PROP_ATTENTION] =
+    g_param_spec_string ("attention", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_NEEDS_ATTENTION] =
+    g_param_spec_boolean ("needs-attention", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
@@ -199,6 +227,40 @@ ferry_page_class_init (FerryPageClass *klass)
 static void
 ferry_page_init (FerryPage *self)
 {
+}
+
+/**
+ * ferry_page_get_attention:
+ *
+ * Returns: (nullable): the text of the sidebar's badge, or %NULL when nothing needs attention
+ */
+const char *
+ferry_page_get_attention (FerryPage *self)
+{
+  FerryPagePrivate *priv = ferry_page_get_instance_private (self);
+
+  g_return_val_if_fail (FERRY_IS_PAGE (self), NULL);
+
+  return priv->attention;
+}
+
+void
+ferry_page_set_attention (FerryPage  *self,
+                          const char *attention)
+{
+  FerryPagePrivate *priv = ferry_page_get_instance_private (self);
+  gboolean needed = priv->attention != NULL;
+
+  g_return_if_fail (FERRY_IS_PAGE (self));
+
+  if (attention != NULL && attention[0] == '\0')
+    attention = NULL;
+  if (!replace_str (&priv->attention, attention))
+    return;
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ATTENTION]);
+  if (needed != (attention != NULL))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NEEDS_ATTENTION]);
 }
 
 /**

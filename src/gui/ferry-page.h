@@ -36,6 +36,9 @@ void         ferry_page_set_title     (FerryPage   *self,
 const char  *ferry_page_get_icon_name (FerryPage   *self);
 void         ferry_page_set_icon_name (FerryPage   *self,
                                        const char  *icon_name);
+const char  *ferry_page_get_attention (FerryPage   *self);
+void         ferry_page_set_attention (FerryPage   *self,
+                                       const char  *attention);
 FerryEngine *ferry_page_get_engine    (FerryPage   *self);
 void         ferry_page_set_engine    (FerryPage   *self,
                                        FerryEngine *engine);

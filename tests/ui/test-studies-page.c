@@ -560,6 +560,8 @@ test_studies_deliveries (Fixture       *fixture,
   fixture->wanted = 1;
   g_assert_true (wait_until (outbox_count_is, fixture, 10000));
   g_assert_cmpuint (adw_view_stack_page_get_badge_number (outbox_section), ==, 1);
+  /* … and on the page's row in the window's sidebar. */
+  g_assert_cmpstr (ferry_page_get_attention (FERRY_PAGE (fixture->page)), ==, "1");
 
   g_assert_true (wait_until (transitions_done, fixture, 5000));
   ferry_ui_test_save_screenshot (GTK_WIDGET (fixture->page), "ferry-studies-deliveries.png");
@@ -594,6 +596,7 @@ test_studies_deliveries (Fixture       *fixture,
   g_assert_cmpstr (gtk_stack_get_visible_child_name (outbox_child (fixture, "stack")), ==,
                    "empty");
   g_assert_cmpuint (adw_view_stack_page_get_badge_number (outbox_section), ==, 0);
+  g_assert_null (ferry_page_get_attention (FERRY_PAGE (fixture->page)));
   g_assert_true (wait_until (transitions_done, fixture, 5000));
   ferry_ui_test_save_screenshot (GTK_WIDGET (fixture->page), "ferry-outbox-empty.png");
 

@@ -1160,6 +1160,18 @@ sections_notify_visible_child_cb (FerryStudiesPage *self,
     gtk_search_bar_set_search_mode (self->search_bar, FALSE);
 }
 
+/* What gave up is what needs a person: the sidebar row says how many deliveries. */
+static void
+outbox_notify_count_cb (FerryStudiesPage *self,
+                        GParamSpec       *pspec,
+                        FerryOutboxView  *outbox)
+{
+  guint count = ferry_outbox_view_get_count (outbox);
+  g_autofree char *text = count > 0 ? g_strdup_printf ("%u", count) : NULL;
+
+  ferry_page_set_attention (FERRY_PAGE (self), text);
+}
+
 /* GObject */
 
 static void
@@ -1279,6 +1291,7 @@ ferry_studies_page_class_init (FerryStudiesPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, search_changed_cb);
   gtk_widget_class_bind_template_callback (widget_class, search_bar_notify_search_mode_enabled_cb);
   gtk_widget_class_bind_template_callback (widget_class, sections_notify_visible_child_cb);
+  gtk_widget_class_bind_template_callback (widget_class, outbox_notify_count_cb);
 
   gtk_widget_class_install_action (widget_class, "studies.copy", "s", copy_action);
   gtk_widget_class_install_action (widget_class, "studies.retry-now", "s", retry_now_action);
