@@ -103,8 +103,12 @@ ferry_dicom_parse_tag (const char  *text,
         strlen (trimmed))
     {
       DcmTag tag;
+      g_autofree char *retired = g_strconcat ("RETIRED_", trimmed, NULL);
 
-      if (DcmTag::findTagFromName (trimmed, tag).good ())
+      /* DCMTK prefixes retired attributes ("RETIRED_OtherPatientIDs"); people write the
+       * standard's keyword. */
+      if (DcmTag::findTagFromName (trimmed, tag).good () ||
+          DcmTag::findTagFromName (retired, tag).good ())
         {
           *group = tag.getGroup ();
           *element = tag.getElement ();

@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 
 #include "ferry-dicom.h"
+#include "ferry-dicom-send.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* Capturing what DCMTK logs.                                                                  */
@@ -191,6 +192,41 @@ test_init (void)
   g_assert_no_error (error);
 }
 
+/* Rules name attributes by keyword or number; retired ones by the standard's keyword too. */
+static void
+test_parse_tag (void)
+{
+  static const struct { const char *text; guint16 group, element; } good[] = {
+    { "PatientID", 0x0010, 0x0020 },
+    { "0010,0020", 0x0010, 0x0020 },
+    { "(0008,0060)", 0x0008, 0x0060 },
+    { " AccessionNumber ", 0x0008, 0x0050 },
+    { "OtherPatientIDs", 0x0010, 0x1000 },   /* retired; DCMTK calls it RETIRED_… */
+  };
+  static const char * const bad[] = { "", "Patient ID", "patientid2", "0010-0020", "NoSuchThing",
+                                      "0010,002G" };
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (ferry_dicom_init (&error));
+  for (guint i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      guint16 group = 0, element = 0;
+
+      g_assert_true (ferry_dicom_parse_tag (good[i].text, &group, &element, &error));
+      g_assert_no_error (error);
+      g_assert_cmphex (group, ==, good[i].group);
+      g_assert_cmphex (element, ==, good[i].element);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      guint16 group, element;
+
+      g_assert_false (ferry_dicom_parse_tag (bad[i], &group, &element, &error));
+      g_assert_error (error, FERRY_DICOM_SEND_ERROR, FERRY_DICOM_SEND_ERROR_COERCION);
+      g_clear_error (&error);
+    }
+}
+
 static void
 test_implementation_identity (void)
 {
@@ -320,6 +356,7 @@ main (int   argc,
   g_test_add_func ("/ferry/dicom/init/missing-dictionary", test_missing_dictionary);
   g_test_add_func ("/ferry/dicom/init/dictionary-loaded", test_init);
   g_test_add_func ("/ferry/dicom/init/implementation-identity", test_implementation_identity);
+  g_test_add_func ("/ferry/dicom/init/parse-tag", test_parse_tag);
   g_test_add_func ("/ferry/dicom/init/read-attributes", test_read_attributes);
   g_test_add_func ("/ferry/dicom/init/read-attributes-not-dicom", test_read_attributes_not_dicom);
 
