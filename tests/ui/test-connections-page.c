@@ -137,7 +137,8 @@ fixture_tear_down (Fixture       *fixture,
     }
 }
 
-/* A real Storage SCP on 127.0.0.1, listening once this returns. */
+/* A real Storage SCP on 127.0.0.1 with AE title PACS_A, listening once this returns: DCMTK's
+ * storescp, or the Orthanc that tests/ui/with-orthanc.py started. */
 static gboolean
 start_storescp (Fixture *fixture)
 {
@@ -146,6 +147,15 @@ start_storescp (Fixture *fixture)
   g_autofree char *output_dir = NULL;
   g_autoptr(GError) error = NULL;
   gint64 deadline;
+
+  /* Under tests/ui/with-orthanc.py the PACS is a live Orthanc, started already. */
+  if (g_getenv ("FERRY_TEST_ORTHANC_PORT") != NULL)
+    {
+      g_assert_cmpstr (g_getenv ("FERRY_TEST_ORTHANC_AE"), ==, "PACS_A");
+      fixture->storescp_port = (guint16) g_ascii_strtoull (g_getenv ("FERRY_TEST_ORTHANC_PORT"),
+                                                           NULL, 10);
+      return TRUE;
+    }
 
   if (storescp == NULL)
     {
