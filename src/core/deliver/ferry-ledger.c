@@ -132,6 +132,48 @@ step_done (sqlite3       *db,
   return TRUE;
 }
 
+/* A value for a numbered parameter (?1, ?2, …) of run_change(). */
+typedef struct {
+  gboolean    is_text;
+  const char *text;
+  gint64      number;
+} Arg;
+
+#define ARG_TEXT(t)   ((Arg) { TRUE, (t), 0 })
+#define ARG_NUMBER(n) ((Arg) { FALSE, NULL, (n) })
+
+/* Runs one statement that changes rows, under the database's lock; @changed (nullable) gets how
+ * many it changed. */
+static gboolean
+run_change (FerryDatabase  *db,
+            const char     *sql_text,
+            const Arg      *args,
+            guint           n_args,
+            guint          *changed,
+            GError        **error)
+{
+  sqlite3 *sql = ferry_database_lock (db);
+  sqlite3_stmt *stmt = prepare (sql, sql_text, error);
+  gboolean ok = FALSE;
+
+  if (stmt != NULL)
+    {
+      for (guint i = 0; i < n_args; i++)
+        {
+          if (args[i].is_text)
+            bind_text (stmt, (int) i + 1, args[i].text);
+          else
+            sqlite3_bind_int64 (stmt, (int) i + 1, args[i].number);
+        }
+      ok = step_done (sql, stmt, error);
+      sqlite3_finalize (stmt);
+    }
+  if (changed != NULL)
+    *changed = ok ? (guint) sqlite3_changes (sql) : 0;
+  ferry_database_unlock (db);
+  return ok;
+}
+
 /* The WHERE clause of a filter over deliveries d joined with instances i, series se and studies
  * st; binds ?101–?104. */
 #define FILTER_SQL \
@@ -362,30 +404,21 @@ ferry_ledger_route_existing (FerryDatabase  *db,
                              gboolean       *added,
                              GError        **error)
 {
-  sqlite3 *sql = ferry_database_lock (db);
-  sqlite3_stmt *stmt;
+  const Arg args[] = {
+    ARG_TEXT (sop_instance_uid), ARG_TEXT (sha256), ARG_TEXT (destination), ARG_NUMBER (now),
+  };
+  guint changed = 0;
   gboolean ok;
 
-  stmt = prepare (sql,
-                  "INSERT INTO deliveries (instance_ref, destination, state, queued_at,"
-                  "                        next_attempt_at, updated_at)"
-                  " SELECT id, ?3, 'queued', ?4, ?4, ?4 FROM instances"
-                  "  WHERE sop_instance_uid = ?1 AND sha256 = ?2"
-                  " ON CONFLICT (instance_ref, destination) DO NOTHING", error);
-  if (stmt == NULL)
-    {
-      ferry_database_unlock (db);
-      return FALSE;
-    }
-  bind_text (stmt, 1, sop_instance_uid);
-  bind_text (stmt, 2, sha256);
-  bind_text (stmt, 3, destination);
-  sqlite3_bind_int64 (stmt, 4, now);
-  ok = step_done (sql, stmt, error);
+  ok = run_change (db,
+                   "INSERT INTO deliveries (instance_ref, destination, state, queued_at,"
+                   "                        next_attempt_at, updated_at)"
+                   " SELECT id, ?3, 'queued', ?4, ?4, ?4 FROM instances"
+                   "  WHERE sop_instance_uid = ?1 AND sha256 = ?2"
+                   " ON CONFLICT (instance_ref, destination) DO NOTHING",
+                   args, G_N_ELEMENTS (args), &changed, error);
   if (added != NULL)
-    *added = ok && sqlite3_changes (sql) > 0;
-  sqlite3_finalize (stmt);
-  ferry_database_unlock (db);
+    *added = changed > 0;
   return ok;
 }
 
@@ -652,26 +685,13 @@ ferry_ledger_resume (FerryDatabase  *db,
                      guint          *resumed,
                      GError        **error)
 {
-  sqlite3 *sql = ferry_database_lock (db);
-  sqlite3_stmt *stmt;
-  gboolean ok;
+  const Arg args[] = { ARG_NUMBER (now) };
 
-  stmt = prepare (sql,
-                  "UPDATE deliveries SET state = 'queued', uncertain = uncertain + 1,"
-                  "                      next_attempt_at = ?1, updated_at = ?1"
-                  " WHERE state = 'sending'", error);
-  if (stmt == NULL)
-    {
-      ferry_database_unlock (db);
-      return FALSE;
-    }
-  sqlite3_bind_int64 (stmt, 1, now);
-  ok = step_done (sql, stmt, error);
-  if (resumed != NULL)
-    *resumed = ok ? (guint) sqlite3_changes (sql) : 0;
-  sqlite3_finalize (stmt);
-  ferry_database_unlock (db);
-  return ok;
+  return run_change (db,
+                     "UPDATE deliveries SET state = 'queued', uncertain = uncertain + 1,"
+                     "                      next_attempt_at = ?1, updated_at = ?1"
+                     " WHERE state = 'sending'",
+                     args, G_N_ELEMENTS (args), resumed, error);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -742,29 +762,14 @@ ferry_ledger_rename_destination (FerryDatabase  *db,
                                  guint          *changed,
                                  GError        **error)
 {
-  sqlite3 *sql = ferry_database_lock (db);
-  sqlite3_stmt *stmt;
-  gboolean ok;
+  const Arg args[] = { ARG_TEXT (old_name), ARG_TEXT (new_name), ARG_NUMBER (g_get_real_time ()) };
 
   /* A row for the instance under the new name already (it was routed there too) keeps that
    * one; the old row stays as it is. */
-  stmt = prepare (sql,
-                  "UPDATE OR IGNORE deliveries SET destination = ?2, updated_at = ?3"
-                  " WHERE destination = ?1", error);
-  if (stmt == NULL)
-    {
-      ferry_database_unlock (db);
-      return FALSE;
-    }
-  bind_text (stmt, 1, old_name);
-  bind_text (stmt, 2, new_name);
-  sqlite3_bind_int64 (stmt, 3, g_get_real_time ());
-  ok = step_done (sql, stmt, error);
-  if (changed != NULL)
-    *changed = ok ? (guint) sqlite3_changes (sql) : 0;
-  sqlite3_finalize (stmt);
-  ferry_database_unlock (db);
-  return ok;
+  return run_change (db,
+                     "UPDATE OR IGNORE deliveries SET destination = ?2, updated_at = ?3"
+                     " WHERE destination = ?1",
+                     args, G_N_ELEMENTS (args), changed, error);
 }
 
 /**
