@@ -27,10 +27,12 @@
 #define CLAIM_BATCH        64     /* rows taken from the ledger at a time */
 #define MAX_SENDERS        8      /* sender threads, across destinations */
 #define POLL_SECONDS       2      /* other processes (ferry-cli retry) change the ledger too */
+#define SETTLE_USEC        (20 * 1000)  /* a burst of kicks (a study arriving) is one round */
 #define FLUSH_EVERY        16     /* outcomes written together */
 #define FLUSH_AFTER_USEC   (200 * 1000)
 #define DEFAULT_TIMEOUT    30
 #define LINGER_USEC        (300 * 1000)   /* an idle association waits this long for more */
+#define LINGER_STEP_USEC   (50 * 1000)
 /* (SOP class, transfer syntax) pairs per association: each takes up to three presentation
  * contexts (stored, explicit and implicit little endian), and an association has 128. */
 #define MAX_PAIRS          42
@@ -614,8 +616,9 @@ send_batch (FerryDeliverer         *self,
   return healthy && is_running (self);
 }
 
-/* The next rows for the job's destination; when there are none yet, waits a little for a kick
- * (images still arriving) before the association is let go. */
+/* The next rows for the job's destination; when there are none yet, looks again every 50 ms for
+ * a little while (images still arriving) before the association is let go. It does not wake on
+ * every kick: a study arriving kicks once per image, and each look is a ledger transaction. */
 static GPtrArray *
 claim_more (FerryDeliverer *self,
             const char     *destination)
@@ -637,15 +640,9 @@ claim_more (FerryDeliverer *self,
         return batch;
       g_ptr_array_unref (batch);
 
-      g_mutex_lock (&self->lock);
-      if (self->running && g_get_monotonic_time () < give_up)
-        g_cond_wait_until (&self->cond, &self->lock, give_up);
-      if (!self->running || g_get_monotonic_time () >= give_up)
-        {
-          g_mutex_unlock (&self->lock);
-          return NULL;
-        }
-      g_mutex_unlock (&self->lock);
+      if (!is_running (self) || g_get_monotonic_time () >= give_up)
+        return NULL;
+      g_usleep (MIN (LINGER_STEP_USEC, MAX (give_up - g_get_monotonic_time (), 0)));
     }
 }
 
@@ -855,8 +852,14 @@ scheduler_main (gpointer data)
       gint64 next_retry = 0;
       gint64 wake;
 
-      self->kicked = FALSE;
       config = ferry_config_copy (self->config);
+      g_mutex_unlock (&self->lock);
+
+      /* A cart sending a study kicks once per image: gather them into one round of ledger
+       * queries instead of one per image, each of which waits for the database. */
+      g_usleep (SETTLE_USEC);
+      g_mutex_lock (&self->lock);
+      self->kicked = FALSE;
       g_mutex_unlock (&self->lock);
 
       route_pending (self, config);
