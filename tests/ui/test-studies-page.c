@@ -158,6 +158,7 @@ write_study (const char *patient_name,
   put_string (file, 0x0008, 0x0050, "SH", "ACC1");
   put_string (file, 0x0008, 0x0060, "CS", "US");
   put_string (file, 0x0008, 0x1030, "LO", description);
+  put_string (file, 0x0008, 0x1050, "PN", "HOUSE^GREGORY");
   put_string (file, 0x0010, 0x0010, "PN", patient_name);
   put_string (file, 0x0010, 0x0020, "LO", patient_id);
   put_string (file, 0x0010, 0x0030, "DA", "19700115");
@@ -453,6 +454,14 @@ test_studies_receive_and_search (Fixture       *fixture,
   g_assert_true (wait_until (shows_view, fixture, 10000));
   fixture->wanted = 2;
   g_assert_true (wait_until (shows_rows, fixture, 10000));
+
+  /* The performing physician (the default profile's choice) under the description. */
+  {
+    g_autofree char *physicians = ferry_ui_test_dup_text (child (fixture, "column_view"),
+                                                          "physician");
+
+    g_assert_nonnull (strstr (physicians, "HOUSE, GREGORY"));
+  }
 
   /* People type names as the list shows them, or as DICOM stores them, or an ID. */
   search (fixture, "doe, j", 1);

@@ -275,11 +275,46 @@ fill_study_date (GtkWidget  *cell,
   set_label_or_dash (GTK_LABEL (cell), text);
 }
 
+/* The description, and under it the physician (from the attribute the device's profile names),
+ * when the study has one. */
+static GtkWidget *
+create_description_cell (void)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *description = create_wide_text_cell ();
+  GtkWidget *physician = create_text_cell ();
+
+  gtk_widget_add_css_class (physician, "caption");
+  gtk_widget_add_css_class (physician, "dim-label");
+  gtk_widget_add_css_class (physician, "physician");
+  gtk_box_append (GTK_BOX (box), description);
+  gtk_box_append (GTK_BOX (box), physician);
+
+  return box;
+}
+
 static void
 fill_description (GtkWidget  *cell,
                   FerryStudy *study)
 {
-  set_label_or_dash (GTK_LABEL (cell), ferry_study_get_study_description (study));
+  const char *physician = ferry_study_get_physician_name (study);
+  GtkWidget *physician_label = gtk_widget_get_last_child (cell);
+
+  set_label_or_dash (GTK_LABEL (gtk_widget_get_first_child (cell)),
+                     ferry_study_get_study_description (study));
+
+  if (physician != NULL && physician[0] != '\0')
+    {
+      g_autofree char *display = ferry_person_name_to_display (physician);
+
+      gtk_label_set_label (GTK_LABEL (physician_label), display);
+      gtk_widget_set_tooltip_text (physician_label, display);
+      gtk_widget_set_visible (physician_label, TRUE);
+    }
+  else
+    {
+      gtk_widget_set_visible (physician_label, FALSE);
+    }
 }
 
 static void
@@ -319,7 +354,7 @@ fill_received (GtkWidget  *cell,
 static const StudyColumn patient_cells = { create_patient_cell, fill_patient };
 static const StudyColumn birth_date_cells = { create_text_cell, fill_birth_date };
 static const StudyColumn study_date_cells = { create_text_cell, fill_study_date };
-static const StudyColumn description_cells = { create_wide_text_cell, fill_description };
+static const StudyColumn description_cells = { create_description_cell, fill_description };
 static const StudyColumn modality_cells = { create_text_cell, fill_modality };
 static const StudyColumn device_cells = { create_text_cell, fill_device };
 static const StudyColumn images_cells = { create_number_cell, fill_images };
