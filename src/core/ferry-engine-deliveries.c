@@ -217,11 +217,28 @@ ferry_engine_act_on_deliveries_sync (FerryEngine              *self,
                                      guint                    *changed,
                                      GError                  **error)
 {
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GHashTable) studies = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter iter;
+  gpointer study;
+
   g_return_val_if_fail (FERRY_IS_ENGINE (self), FALSE);
+
+  /* The studies touched, so that the window shows the change (the deliverer only tells about
+   * rows it moves itself). */
+  rows = ferry_ledger_list (ferry_engine_get_database (self), filter, error);
+  if (rows == NULL)
+    return FALSE;
+  for (guint i = 0; i < rows->len; i++)
+    g_hash_table_add (studies, ((FerryDelivery *) g_ptr_array_index (rows, i))->study_instance_uid);
 
   if (!ferry_ledger_act (ferry_engine_get_database (self), action, filter, g_get_real_time (),
                          changed, error))
     return FALSE;
+
+  g_hash_table_iter_init (&iter, studies);
+  while (g_hash_table_iter_next (&iter, &study, NULL))
+    ferry_engine_notify_deliveries_changed (self, study);
 
   ferry_engine_kick_deliveries (self);
   return TRUE;

@@ -1014,6 +1014,22 @@ ferry_engine_set_receiver_enabled (FerryEngine *self,
 }
 
 /* ferry-engine-private.h */
+void
+ferry_engine_notify_deliveries_changed (FerryEngine *self,
+                                        const char  *study_instance_uid)
+{
+  /* An engine that is not running (ferry-cli retry beside a running Ferry) has nobody to tell
+   * and no main loop to tell it in. */
+  gboolean started;
+
+  g_mutex_lock (&self->apply_lock);
+  started = self->started;
+  g_mutex_unlock (&self->apply_lock);
+
+  if (started)
+    deliveries_changed_cb (study_instance_uid, self);
+}
+
 FerryDatabase *
 ferry_engine_get_database (FerryEngine *self)
 {

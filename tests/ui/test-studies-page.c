@@ -33,6 +33,9 @@ typedef struct
   GPid              storescp;        /* PACS-B: takes everything */
   GPid              refusing_scp;    /* PACS-C: answers 0xC000 */
   char             *peer_dir;
+  const char       *watched_destination;
+  guint             wanted_attempts;
+  gint64            delivered_before;
 } Fixture;
 
 static gpointer
@@ -534,6 +537,49 @@ transitions_done (Fixture *fixture)
          && !gtk_stack_get_transition_running (outbox_child (fixture, "stack"));
 }
 
+/* The one delivery to fixture->watched_destination, read from the ledger. */
+static FerryDelivery *
+watched_delivery (Fixture *fixture)
+{
+  FerryLedgerFilter filter = { .destination = fixture->watched_destination };
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GError) error = NULL;
+
+  rows = ferry_engine_list_deliveries_sync (fixture->engine, &filter, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->len, ==, 1);
+  return ferry_delivery_copy (g_ptr_array_index (rows, 0));
+}
+
+static gboolean
+delivered_again (Fixture *fixture)
+{
+  g_autoptr(FerryDelivery) d = watched_delivery (fixture);
+
+  /* Resend starts the count afresh: one attempt, and the PACS answered it. */
+  return d->state == FERRY_DELIVERY_DELIVERED && d->attempts == 1 &&
+         d->delivered_at > fixture->delivered_before;
+}
+
+static AdwMessageDialog *
+find_message_dialog (void)
+{
+  g_autoptr(GList) toplevels = gtk_window_list_toplevels ();
+
+  for (GList *l = toplevels; l != NULL; l = l->next)
+    if (ADW_IS_MESSAGE_DIALOG (l->data) && gtk_widget_get_visible (l->data))
+      return l->data;
+  return NULL;
+}
+
+static gboolean
+attempts_reached (Fixture *fixture)
+{
+  g_autoptr(FerryDelivery) d = watched_delivery (fixture);
+
+  return d->attempts >= fixture->wanted_attempts && d->state == FERRY_DELIVERY_RETRYING;
+}
+
 static void
 test_studies_deliveries (Fixture       *fixture,
                          gconstpointer  data)
@@ -611,6 +657,42 @@ test_studies_deliveries (Fixture       *fixture,
 
   adw_view_stack_set_visible_child_name (child (fixture, "sections"), "studies");
   wait_for_delivery_text (fixture, "to PACS-C · retrying");
+
+  /* The row menu on PACS-A's study: Retry now makes the next attempt at once instead of in
+   * five minutes, Cancel stops it, and the line says so. */
+  {
+    g_autoptr(FerryDelivery) before = NULL;
+
+    fixture->watched_destination = "PACS-A";
+    before = watched_delivery (fixture);
+    fixture->wanted_attempts = before->attempts + 1;
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->page), "studies.retry-now",
+                                               "s", before->study_instance_uid));
+    g_assert_true (wait_until (attempts_reached, fixture, 15000));
+
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->page), "studies.cancel",
+                                               "s", before->study_instance_uid));
+    wait_for_delivery_text (fixture, "Sending to PACS-A was cancelled");
+  }
+
+  /* Resend asks first, since the PACS gets the images a second time; once confirmed, PACS-B's
+   * delivered image goes again and is delivered again. */
+  {
+    g_autoptr(FerryDelivery) before = NULL;
+    AdwMessageDialog *dialog;
+
+    fixture->watched_destination = "PACS-B";
+    before = watched_delivery (fixture);
+    g_assert_cmpint (before->state, ==, FERRY_DELIVERY_DELIVERED);
+    g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->page), "studies.resend",
+                                               "s", before->study_instance_uid));
+    dialog = find_message_dialog ();
+    g_assert_nonnull (dialog);
+    g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Resend This Study?");
+    adw_message_dialog_response (dialog, "resend");
+    fixture->delivered_before = before->delivered_at;
+    g_assert_true (wait_until (delivered_again, fixture, 15000));
+  }
 }
 
 int
