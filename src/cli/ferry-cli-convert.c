@@ -5,6 +5,8 @@
  * Writes DICOM files made from files that are not DICOM into a folder, without archiving them.
  * The files given are one batch: one study, one series per kind, instance numbers in the order
  * of the arguments. A file that fails is reported and the others are still written.
+ * PDFs become Encapsulated PDF objects; JPEG photographs (told by their first bytes) become
+ * VL Photographic Image objects with the JPEG passed through.
  */
 
 #define G_LOG_DOMAIN "ferry-cli"
@@ -26,6 +28,7 @@
 
 typedef struct {
   GMainLoop          *loop;
+  gboolean            jpeg;
   FerryConvertResult *result;
   GError             *error;
 } Wait;
@@ -37,7 +40,8 @@ converted_cb (GObject      *source,
 {
   Wait *wait = user_data;
 
-  wait->result = ferry_convert_pdf_finish (res, &wait->error);
+  wait->result = wait->jpeg ? ferry_convert_jpeg_finish (res, &wait->error)
+                            : ferry_convert_pdf_finish (res, &wait->error);
   g_main_loop_quit (wait->loop);
 }
 
@@ -51,14 +55,21 @@ interrupt_cb (gpointer user_data)
 static const char *
 describe_sop_class (const char *uid)
 {
-  return g_str_equal (uid, FERRY_DICOM_SOP_CLASS_ENCAPSULATED_PDF) ? "Encapsulated PDF" : uid;
+  if (g_str_equal (uid, FERRY_DICOM_SOP_CLASS_ENCAPSULATED_PDF))
+    return "Encapsulated PDF";
+  if (g_str_equal (uid, FERRY_DICOM_SOP_CLASS_VL_PHOTOGRAPHIC))
+    return "VL Photographic Image";
+  return uid;
 }
 
 static const char *
 describe_transfer_syntax (const char *uid)
 {
-  return g_str_equal (uid, FERRY_DICOM_EXPLICIT_VR_LITTLE_ENDIAN) ? "Explicit VR Little Endian"
-                                                                   : uid;
+  if (g_str_equal (uid, FERRY_DICOM_EXPLICIT_VR_LITTLE_ENDIAN))
+    return "Explicit VR Little Endian";
+  if (g_str_equal (uid, FERRY_DICOM_JPEG_BASELINE))
+    return "JPEG Baseline";
+  return uid;
 }
 
 /* "ferry-cli: MESSAGE", with the file named when the message does not name it already. */
@@ -108,18 +119,21 @@ ferry_cli_convert (int    argc,
   g_autoptr(GError) error = NULL;
   g_autofree char *study_uid = NULL;
   g_autofree char *pdf_series_uid = NULL;
+  g_autofree char *jpeg_series_uid = NULL;
+  guint pdf_series_number = 0, jpeg_series_number = 0, series_count = 0;
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *study_date = g_date_time_format (now, "%Y%m%d");
   g_autofree char *study_time = g_date_time_format (now, "%H%M%S");
   FerryConvertRequest request = { 0 };
-  guint written = 0, failed = 0, pdfs = 0;
+  guint written = 0, failed = 0, pdfs = 0, jpegs = 0;
   guint sigint_id, sigterm_id;
   int ret;
 
   g_option_context_set_summary (context,
-                                _("Make DICOM files from PDF documents (photos and videos will "
-                                  "follow) without archiving them. The files given are one "
-                                  "study; the output is named after each file."));
+                                _("Make DICOM files from PDF documents and JPEG photographs "
+                                  "(other images and videos will follow) without archiving "
+                                  "them. The files given are one study, with one series per "
+                                  "kind of file; the output is named after each file."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if ((ret = ferry_cli_parse_options (context, &argc, &argv)) >= 0)
     return ret;
@@ -130,6 +144,7 @@ ferry_cli_convert (int    argc,
 
   study_uid = ferry_dicom_new_uid ();
   pdf_series_uid = ferry_dicom_new_uid ();
+  jpeg_series_uid = ferry_dicom_new_uid ();
   request = (FerryConvertRequest) {
     .patient_id = patient_id,
     .patient_name = patient_name,
@@ -168,7 +183,7 @@ ferry_cli_convert (int    argc,
       const char *path = argv[i];
       const char *kind = ferry_convert_sniff (path);
       g_autofree char *name = g_filename_display_name (path);
-      Wait wait = { loop, NULL, NULL };
+      Wait wait = { loop, FALSE, NULL, NULL };
 
       if (g_file_test (path, G_FILE_TEST_IS_DIR))
         {
@@ -182,7 +197,7 @@ ferry_cli_convert (int    argc,
           failed++;
           continue;
         }
-      if (!g_str_equal (kind, "PDF"))
+      if (!g_str_equal (kind, "PDF") && !g_str_equal (kind, "JPEG"))
         {
           /* Translators: the second %s is a kind of file: "JPEG", "MP4", "DICOM", … */
           g_printerr (_("ferry-cli: “%s”: conversion of %s is not available yet\n"), name, kind);
@@ -190,9 +205,27 @@ ferry_cli_convert (int    argc,
           continue;
         }
 
-      /* In argument order among the files written: a file that fails leaves no gap. */
-      request.instance_number = pdfs + 1;
-      ferry_convert_pdf_async (path, &request, out_dir, cancellable, converted_cb, &wait);
+      /* One series per kind, numbered as the kinds first appear; instance numbers in
+       * argument order among the files of a series written: a file that fails leaves no gap. */
+      wait.jpeg = g_str_equal (kind, "JPEG");
+      if (wait.jpeg)
+        {
+          if (jpeg_series_number == 0)
+            jpeg_series_number = ++series_count;
+          request.series_instance_uid = jpeg_series_uid;
+          request.series_number = jpeg_series_number;
+          request.instance_number = jpegs + 1;
+          ferry_convert_jpeg_async (path, &request, out_dir, cancellable, converted_cb, &wait);
+        }
+      else
+        {
+          if (pdf_series_number == 0)
+            pdf_series_number = ++series_count;
+          request.series_instance_uid = pdf_series_uid;
+          request.series_number = pdf_series_number;
+          request.instance_number = pdfs + 1;
+          ferry_convert_pdf_async (path, &request, out_dir, cancellable, converted_cb, &wait);
+        }
       g_main_loop_run (loop);
 
       if (wait.result == NULL)
@@ -216,7 +249,10 @@ ferry_cli_convert (int    argc,
                  wait.result->transfer_syntax_uid);
       }
       ferry_convert_result_free (wait.result);
-      pdfs++;
+      if (wait.jpeg)
+        jpegs++;
+      else
+        pdfs++;
       written++;
     }
 

@@ -396,7 +396,7 @@ static const Command commands[] = {
   { "config", "show | export FILE | import FILE", N_("Show, export or import the configuration"), run_config },
   { "destination", "add | list | remove | test", N_("Manage the PACS destinations"), ferry_cli_destination },
   { "device", "add | list | remove", N_("Manage the devices (modalities)"), ferry_cli_device },
-  { "convert", "FILE… -o DIR [--patient-id ID …]", N_("Make DICOM files from PDFs, without archiving them"), ferry_cli_convert },
+  { "convert", "FILE… -o DIR [--patient-id ID …]", N_("Make DICOM files from PDFs and JPEG photographs, without archiving them"), ferry_cli_convert },
   { "send", "PATH… --to NAME [--wait]", N_("Archive DICOM files and send them to a PACS"), ferry_cli_send },
   { "queue", "[--json] [--state S] [--to NAME]", N_("List deliveries and their state"), ferry_cli_queue },
   { "retry", "--to NAME | --study UID | --all", N_("Try waiting deliveries now"), ferry_cli_retry },

@@ -5,6 +5,10 @@
  * The IOD is PS3.3 A.45.1 (Encapsulated PDF): SOP Common, Patient, General Study, Encapsulated
  * Document Series, General Equipment, SC Equipment and Encapsulated Document modules, with every
  * Type 1 and Type 2 attribute present.
+ *
+ * JPEG photographs become VL Photographic Image objects (PS3.3 A.32.4): Patient, General Study,
+ * General Series, General Equipment, General Acquisition, General Image, Image Pixel,
+ * Acquisition Context, VL Image and SOP Common, the JPEG bytes passed through unchanged.
  */
 
 /* Ferry's config.h first: DCMTK's osconfig.h defines PACKAGE_VERSION as well. */
@@ -18,6 +22,9 @@ static const char ferry_version[] = PACKAGE_VERSION;
 #include "dcmtk/dcmdata/dcdeftag.h"
 #include "dcmtk/dcmdata/dcfilefo.h"
 #include "dcmtk/dcmdata/dcmetinf.h"
+#include "dcmtk/dcmdata/dcpixel.h"
+#include "dcmtk/dcmdata/dcpixseq.h"
+#include "dcmtk/dcmdata/dcpxitem.h"
 #include "dcmtk/dcmdata/dcsequen.h"
 #include "dcmtk/dcmdata/dcuid.h"
 #include "dcmtk/dcmdata/dcvrobow.h"
@@ -280,11 +287,14 @@ now_da_tm (char **date,
   *time = g_date_time_format (now, "%H%M%S");
 }
 
+/* SOP Common, Patient, General Study, the series, General Equipment and the instance's number,
+ * dates and times: what every created object has. */
 static gboolean
-fill_dataset (DcmDataset                *ds,
-              const FerryDicomNewObject *o,
-              const char                *document_title,
-              GError                   **error)
+fill_common (DcmDataset                *ds,
+             const FerryDicomNewObject *o,
+             const char                *sop_class_uid,
+             const char                *default_modality,
+             GError                   **error)
 {
   g_autofree char *created_date = NULL;
   g_autofree char *created_time = NULL;
@@ -297,7 +307,7 @@ fill_dataset (DcmDataset                *ds,
   struct { DcmTagKey tag; const char *value; } values[] = {
     /* SOP Common */
     { DCM_SpecificCharacterSet, "ISO_IR 192" },
-    { DCM_SOPClassUID, UID_EncapsulatedPDFStorage },
+    { DCM_SOPClassUID, sop_class_uid },
     { DCM_SOPInstanceUID, o->sop_instance_uid },
     { DCM_InstanceCreationDate, created_date },
     { DCM_InstanceCreationTime, created_time },
@@ -313,23 +323,18 @@ fill_dataset (DcmDataset                *ds,
     { DCM_ReferringPhysicianName, o->referring_physician },
     { DCM_StudyID, "" },
     { DCM_AccessionNumber, o->accession_number },
-    /* Encapsulated Document Series (its Modality overrides SC Equipment's) */
-    { DCM_Modality, or_default (o->modality, "DOC") },
+    /* The series */
+    { DCM_Modality, or_default (o->modality, default_modality) },
     { DCM_SeriesInstanceUID, o->series_instance_uid },
     { DCM_SeriesNumber, or_default (o->series_number, "1") },
     /* General Equipment */
     { DCM_Manufacturer, "Ferry" },
     { DCM_SoftwareVersions, ferry_version },
-    /* SC Equipment: a workstation made it */
-    { DCM_ConversionType, "WSD" },
-    /* Encapsulated Document */
+    /* The instance */
     { DCM_InstanceNumber, or_default (o->instance_number, "1") },
     { DCM_ContentDate, o->content_date },
     { DCM_ContentTime, o->content_time },
     { DCM_AcquisitionDateTime, acquisition },
-    { DCM_BurnedInAnnotation, "YES" },
-    { DCM_DocumentTitle, document_title },
-    { DCM_MIMETypeOfEncapsulatedDocument, "application/pdf" },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (values); i++)
@@ -347,15 +352,46 @@ fill_dataset (DcmDataset                *ds,
       !put (ds, DCM_StationName, o->station_name, error))
     return FALSE;
 
-  /* Concept Name Code Sequence: Type 2, empty (no document kind is claimed). */
-  if (ds->insertEmptyElement (DCM_ConceptNameCodeSequence).bad ())
+  return TRUE;
+}
+
+static gboolean
+insert_empty_sequence (DcmDataset       *ds,
+                       const DcmTagKey  &tag,
+                       GError          **error)
+{
+  if (ds->insertEmptyElement (tag).bad ())
     {
-      g_set_error_literal (error, FERRY_DICOM_ERROR, FERRY_DICOM_ERROR_FAILED,
-                           "Cannot insert the Concept Name Code Sequence");
+      g_set_error (error, FERRY_DICOM_ERROR, FERRY_DICOM_ERROR_FAILED,
+                   "Cannot insert the %s", DcmTag (tag).getTagName ());
       return FALSE;
     }
-
   return TRUE;
+}
+
+static gboolean
+fill_dataset (DcmDataset                *ds,
+              const FerryDicomNewObject *o,
+              const char                *document_title,
+              GError                   **error)
+{
+  struct { DcmTagKey tag; const char *value; } values[] = {
+    /* SC Equipment: a workstation made it */
+    { DCM_ConversionType, "WSD" },
+    /* Encapsulated Document */
+    { DCM_BurnedInAnnotation, "YES" },
+    { DCM_DocumentTitle, document_title },
+    { DCM_MIMETypeOfEncapsulatedDocument, "application/pdf" },
+  };
+
+  if (!fill_common (ds, o, UID_EncapsulatedPDFStorage, "DOC", error))
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (values); i++)
+    if (!put (ds, values[i].tag, values[i].value, error))
+      return FALSE;
+
+  /* Concept Name Code Sequence: Type 2, empty (no document kind is claimed). */
+  return insert_empty_sequence (ds, DCM_ConceptNameCodeSequence, error);
 }
 
 /* Reads the PDF into a new Encapsulated Document element, padded to even length. */
@@ -426,6 +462,7 @@ fsync_path (const char *path,
 
 static gboolean
 fill_meta (DcmFileFormat *file,
+           const char    *transfer_syntax_uid,
            GError       **error)
 {
   DcmMetaInfo *meta = file->getMetaInfo ();
@@ -444,7 +481,7 @@ fill_meta (DcmFileFormat *file,
   if (cond.good ())
     cond = meta->putAndInsertOFStringArray (DCM_MediaStorageSOPInstanceUID, sop_instance);
   if (cond.good ())
-    cond = meta->putAndInsertString (DCM_TransferSyntaxUID, UID_LittleEndianExplicitTransferSyntax);
+    cond = meta->putAndInsertString (DCM_TransferSyntaxUID, transfer_syntax_uid);
   if (cond.good ())
     cond = meta->putAndInsertString (DCM_ImplementationClassUID,
                                      FERRY_DICOM_IMPLEMENTATION_CLASS_UID);
@@ -467,9 +504,10 @@ fill_meta (DcmFileFormat *file,
 }
 
 static gboolean
-write_file (DcmFileFormat *file,
-            const char    *out_path,
-            GError       **error)
+write_file (DcmFileFormat     *file,
+            E_TransferSyntax   xfer,
+            const char        *out_path,
+            GError           **error)
 {
   g_autofree char *dir = g_path_get_dirname (out_path);
   g_autofree char *base = g_path_get_basename (out_path);
@@ -487,13 +525,13 @@ write_file (DcmFileFormat *file,
 
   /* The file meta information is Ferry's own, whole: DCMTK 3.6.7 replaces the Implementation
    * Class UID and Version Name with its own whenever it fills in the group itself. */
-  if (!fill_meta (file, error))
+  if (!fill_meta (file, DcmXfer (xfer).getXferID (), error))
     {
       g_unlink (tmp);
       return FALSE;
     }
 
-  cond = file->saveFile (tmp, EXS_LittleEndianExplicit, EET_ExplicitLength, EGL_recalcGL,
+  cond = file->saveFile (tmp, xfer, EET_ExplicitLength, EGL_recalcGL,
                          EPD_noChange, 0, 0, EWM_dontUpdateMeta);
   if (cond.bad ())
     {
@@ -557,7 +595,145 @@ ferry_dicom_write_encapsulated_pdf (const FerryDicomNewObject  *object,
        put_document (file.getDataset (), fd, size, pdf_path, error);
   close (fd);
 
-  return ok && write_file (&file, out_path, error);
+  return ok && write_file (&file, EXS_LittleEndianExplicit, out_path, error);
+
+  FERRY_DICOM_GUARD_END (error, FALSE)
+}
+
+
+/* ------------------------------------------------------------------------------------------ */
+/* JPEG photographs                                                                           */
+
+static gboolean
+fill_photo (DcmDataset                *ds,
+            const FerryDicomNewObject *o,
+            const FerryDicomJpegInfo  *info,
+            gsize                      length,
+            GError                   **error)
+{
+  char rows[16], columns[16], samples[16], ratio[32];
+  double uncompressed = (double) info->rows * info->columns * info->samples_per_pixel;
+
+  g_snprintf (rows, sizeof rows, "%u", info->rows);
+  g_snprintf (columns, sizeof columns, "%u", info->columns);
+  g_snprintf (samples, sizeof samples, "%u", info->samples_per_pixel);
+  g_ascii_formatd (ratio, sizeof ratio, "%.2f", uncompressed / (double) MAX (length, 1));
+
+  struct { DcmTagKey tag; const char *value; } values[] = {
+    /* Laterality: General Series' (2C) is left out and General Image's Image Laterality says
+     * "U" (unpaired), as no paired body part is named. dciodvfy wants one of the two, and an
+     * empty Laterality only when the side is actually unknown (img2dcm's output fails here). */
+    { DCM_ImageLaterality, "U" },
+    /* General Image */
+    { DCM_PatientOrientation, "" },
+    { DCM_ImageType, "ORIGINAL\\PRIMARY" },
+    { DCM_BurnedInAnnotation, "NO" },
+    { DCM_LossyImageCompression, "01" },
+    { DCM_LossyImageCompressionRatio, ratio },
+    { DCM_LossyImageCompressionMethod, "ISO_10918_1" },
+    /* Image Pixel */
+    { DCM_SamplesPerPixel, samples },
+    { DCM_PhotometricInterpretation, info->photometric },
+    { DCM_Rows, rows },
+    { DCM_Columns, columns },
+    { DCM_BitsAllocated, "8" },
+    { DCM_BitsStored, "8" },
+    { DCM_HighBit, "7" },
+    { DCM_PixelRepresentation, "0" },
+  };
+
+  if (!fill_common (ds, o, UID_VLPhotographicImageStorage, "XC", error))
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (values); i++)
+    if (!put (ds, values[i].tag, values[i].value, error))
+      return FALSE;
+  if (info->samples_per_pixel > 1 && !put (ds, DCM_PlanarConfiguration, "0", error))
+    return FALSE;
+
+  /* Acquisition Context: Type 2, empty. */
+  return insert_empty_sequence (ds, DCM_AcquisitionContextSequence, error);
+}
+
+/* An empty Basic Offset Table and one fragment: the JPEG, then one 0x00 when its length is
+ * odd. */
+static gboolean
+put_jpeg (DcmDataset    *ds,
+          const guint8  *jpeg,
+          gsize          length,
+          GError       **error)
+{
+  gsize padded = length + (length & 1);
+  DcmPixelData *pixel_data = new DcmPixelData (DCM_PixelData);
+  DcmPixelSequence *sequence = new DcmPixelSequence (DCM_PixelSequenceTag);
+  DcmPixelItem *offset_table = new DcmPixelItem (DCM_PixelItemTag);
+  DcmPixelItem *fragment = new DcmPixelItem (DCM_PixelItemTag);
+  Uint8 *bytes = NULL;
+
+  sequence->insert (offset_table);
+  if (fragment->createUint8Array ((Uint32) padded, bytes).bad () || bytes == NULL)
+    {
+      delete fragment;
+      delete sequence;
+      delete pixel_data;
+      g_set_error_literal (error, FERRY_DICOM_ERROR, FERRY_DICOM_ERROR_FAILED,
+                           _("Not enough memory for the image"));
+      return FALSE;
+    }
+  memcpy (bytes, jpeg, length);
+  if (padded != length)
+    bytes[length] = 0;   /* after EOI, where decoders stop reading (PS3.5 A.4) */
+  sequence->insert (fragment);
+
+  pixel_data->putOriginalRepresentation (EXS_JPEGProcess1, NULL, sequence);
+  if (ds->insert (pixel_data, OFTrue).bad ())
+    {
+      delete pixel_data;
+      g_set_error_literal (error, FERRY_DICOM_ERROR, FERRY_DICOM_ERROR_FAILED,
+                           "Cannot insert the Pixel Data");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+ferry_dicom_write_jpeg_photo (const FerryDicomNewObject  *object,
+                              const guint8               *jpeg,
+                              gsize                       length,
+                              const FerryDicomJpegInfo   *info,
+                              const char                 *out_path,
+                              GError                    **error)
+{
+  g_return_val_if_fail (object != NULL && info != NULL, FALSE);
+  g_return_val_if_fail (jpeg != NULL && out_path != NULL, FALSE);
+  g_return_val_if_fail (object->study_instance_uid != NULL &&
+                        object->series_instance_uid != NULL &&
+                        object->sop_instance_uid != NULL, FALSE);
+
+  FERRY_DICOM_GUARD_BEGIN
+
+  if (!_ferry_dicom_is_initialized ())
+    {
+      g_set_error_literal (error, FERRY_DICOM_ERROR, FERRY_DICOM_ERROR_DICTIONARY,
+                           "ferry_dicom_init() has not been called");
+      return FALSE;
+    }
+  if (length < 4 || jpeg[0] != 0xFF || jpeg[1] != 0xD8 ||
+      jpeg[length - 2] != 0xFF || jpeg[length - 1] != 0xD9 ||
+      (guint64) length + 1 > FERRY_DICOM_MAX_JPEG_SIZE ||
+      (info->samples_per_pixel != 1 && info->samples_per_pixel != 3) ||
+      info->rows == 0 || info->rows > 65535 || info->columns == 0 || info->columns > 65535 ||
+      info->photometric == NULL)
+    {
+      g_set_error_literal (error, FERRY_DICOM_ERROR, FERRY_DICOM_ERROR_FAILED,
+                           "ferry_dicom_write_jpeg_photo: not a checked JPEG image");
+      return FALSE;
+    }
+
+  DcmFileFormat file;
+
+  return fill_photo (file.getDataset (), object, info, length, error) &&
+         put_jpeg (file.getDataset (), jpeg, length, error) &&
+         write_file (&file, EXS_JPEGProcess1, out_path, error);
 
   FERRY_DICOM_GUARD_END (error, FALSE)
 }

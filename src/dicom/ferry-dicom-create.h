@@ -73,8 +73,43 @@ gboolean   ferry_dicom_write_encapsulated_pdf  (const FerryDicomNewObject  *obje
                                                 const char                 *out_path,
                                                 GError                    **error);
 
+/* What the JPEG writer needs to know about the image, read from its frame header by the
+ * caller (the DICOM layer does not parse JPEG). */
+typedef struct {
+  guint       rows;
+  guint       columns;
+  guint       samples_per_pixel;     /* 1 or 3 */
+  const char *photometric;           /* "MONOCHROME2", "YBR_FULL_422" or "RGB" */
+} FerryDicomJpegInfo;
+
+/* The largest JPEG Ferry puts into one fragment, pad included: 2³¹ − 2 bytes, as for PDFs. */
+#define FERRY_DICOM_MAX_JPEG_SIZE G_GUINT64_CONSTANT (2147483646)
+
+/**
+ * ferry_dicom_write_jpeg_photo:
+ * @object: the common attributes (Modality NULL: "XC")
+ * @jpeg: a baseline 8-bit JPEG image, SOI through EOI, already checked by the caller
+ * @length: its length
+ * @info: what its frame header says
+ * @out_path: where the Part 10 file goes; replaced if it exists
+ * @error: return location for a #GError
+ *
+ * Writes a VL Photographic Image Storage object in the JPEG Baseline transfer syntax: the
+ * encapsulated Pixel Data holds an empty Basic Offset Table and one fragment with @jpeg
+ * unchanged, followed by one 0x00 after EOI when its length is odd (PS3.5 A.4 allows padding
+ * after the EOI marker). Temporary file beside @out_path, fsync, rename, as for PDFs.
+ */
+gboolean   ferry_dicom_write_jpeg_photo        (const FerryDicomNewObject  *object,
+                                                const guint8               *jpeg,
+                                                gsize                       length,
+                                                const FerryDicomJpegInfo   *info,
+                                                const char                 *out_path,
+                                                GError                    **error);
+
 /* What the writers put in the file, for callers that report it. */
 #define FERRY_DICOM_SOP_CLASS_ENCAPSULATED_PDF  "1.2.840.10008.5.1.4.1.1.104.1"
+#define FERRY_DICOM_SOP_CLASS_VL_PHOTOGRAPHIC   "1.2.840.10008.5.1.4.1.1.77.1.4"
 #define FERRY_DICOM_EXPLICIT_VR_LITTLE_ENDIAN   "1.2.840.10008.1.2.1"
+#define FERRY_DICOM_JPEG_BASELINE               "1.2.840.10008.1.2.4.50"
 
 G_END_DECLS

@@ -3,7 +3,8 @@
 """`ferry-cli convert` of PDFs into Encapsulated PDF objects:
 
   1. two real PDFs (one of odd, one of even length) and, in the same batch, a zero-byte file,
-     a file starting with "%PDF-" followed by garbage, an unreadable file, a folder and a JPEG:
+     a file starting with "%PDF-" followed by garbage, an unreadable file, a folder and a PNG
+     (not converted yet):
      exit 1, one clear error per bad file naming it, nothing written for those, both PDFs
      written (no temporary files left);
   2. each output passes dciodvfy with zero errors and is read by dcmdump and gdcminfo;
@@ -87,7 +88,7 @@ def body():
     good_even = write(os.path.join(work, 'referral.pdf'), even)
     empty = write(os.path.join(work, 'empty.pdf'), b'')
     garbage = write(os.path.join(work, 'garbage.pdf'), b'%PDF-' + os.urandom(4000))
-    photo = write(os.path.join(work, 'photo.jpg'), b'\xff\xd8\xff\xe0' + b'\0' * 64)
+    photo = write(os.path.join(work, 'photo.png'), b'\x89PNG\r\n\x1a\n' + b'\0' * 64)
     folder = os.path.join(work, 'folder.pdf')
     os.mkdir(folder)
     bad = {empty: 'empty', garbage: 'not a PDF', folder: 'folder', photo: 'not available yet'}

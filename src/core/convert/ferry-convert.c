@@ -2,7 +2,8 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The first converter: PDF → Encapsulated PDF (the DICOM layer writes it). The fields are
+ * PDF → Encapsulated PDF, and baseline JPEG → VL Photographic Image with the JPEG bytes passed
+ * through (the DICOM layer writes both; the JPEG's markers are read here, in ferry-jpeg.c). The fields are
  * checked here, where the messages can name them as the user typed them.
  */
 
@@ -13,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gi18n-lib.h>
@@ -20,6 +22,7 @@
 
 #include "ferry-convert.h"
 #include "ferry-dicom-create.h"
+#include "ferry-jpeg.h"
 
 G_DEFINE_QUARK (ferry-convert-error-quark, ferry_convert_error)
 
@@ -486,6 +489,208 @@ ferry_convert_pdf_finish (GAsyncResult  *result,
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ferry_convert_pdf_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+
+/* ------------------------------------------------------------------------------------------ */
+/* JPEG                                                                                       */
+
+static void
+set_read_error (GError    **error,
+                const char *name,
+                int         saved_errno)
+{
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
+               _("Cannot read “%s”: %s"), name, g_strerror (saved_errno));
+}
+
+/* The whole file, within the budget. */
+static gboolean
+read_jpeg_file (const char  *path,
+                const char  *name,
+                char       **data_out,
+                gsize       *length_out,
+                GError     **error)
+{
+  g_autofree char *data = NULL;
+  struct stat st;
+  gsize size, done = 0;
+  int fd;
+
+  fd = g_open (path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0)
+    {
+      set_read_error (error, name, errno);
+      return FALSE;
+    }
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      int saved = S_ISDIR (st.st_mode) ? EISDIR : errno != 0 ? errno : EINVAL;
+
+      close (fd);
+      set_read_error (error, name, saved);
+      return FALSE;
+    }
+  if ((guint64) st.st_size > FERRY_JPEG_MAX_FILE_SIZE)
+    {
+      g_autofree char *have = g_format_size ((guint64) st.st_size);
+
+      close (fd);
+      g_set_error (error, FERRY_CONVERT_ERROR, FERRY_CONVERT_ERROR_TOO_LARGE,
+                   _("“%s” is too large for a photograph (%s; at most 1 GiB)"), name, have);
+      return FALSE;
+    }
+
+  size = (gsize) st.st_size;
+  data = g_malloc (MAX (size, 1));
+  errno = 0;
+  while (done < size)
+    {
+      ssize_t n = read (fd, data + done, size - done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;   /* shrank under us: the parser says it is truncated */
+      done += (gsize) n;
+    }
+  if (done < size && errno != 0 && errno != EINTR)
+    {
+      int saved = errno;
+
+      close (fd);
+      set_read_error (error, name, saved);
+      return FALSE;
+    }
+  close (fd);
+
+  *data_out = g_steal_pointer (&data);
+  *length_out = done;
+  return TRUE;
+}
+
+static void
+jpeg_worker (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  PdfJob *job = task_data;
+  Request *r = job->request;
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autofree char *today = g_date_time_format (now, "%Y%m%d");
+  g_autofree char *now_time = g_date_time_format (now, "%H%M%S");
+  g_autofree char *sop_instance_uid = ferry_dicom_new_uid ();
+  g_autofree char *series_number = g_strdup_printf ("%u", MAX (r->series_number, 1));
+  g_autofree char *instance_number = g_strdup_printf ("%u", MAX (r->instance_number, 1));
+  g_autofree char *name = g_filename_display_name (job->path);
+  g_autofree char *data = NULL;
+  g_autofree char *out_path = NULL;
+  g_autoptr(FerryConvertResult) result = NULL;
+  FerryJpegHeader header;
+  FerryDicomJpegInfo info = { 0 };
+  GError *error = NULL;
+  gsize length = 0;
+  FerryDicomNewObject object = {
+    .patient_id = r->patient_id,
+    .patient_name = r->patient_name,
+    .patient_birth_date = r->patient_birth_date,
+    .patient_sex = r->patient_sex,
+    .study_instance_uid = r->study_instance_uid,
+    .study_date = r->study_date != NULL ? r->study_date : today,
+    .study_time = r->study_time != NULL ? r->study_time : now_time,
+    .accession_number = r->accession_number,
+    .study_description = r->study_description,
+    .referring_physician = r->referring_physician,
+    .series_instance_uid = r->series_instance_uid,
+    .series_number = series_number,
+    .modality = "XC",
+    .sop_instance_uid = sop_instance_uid,
+    .instance_number = instance_number,
+    .content_date = today,
+    .content_time = now_time,
+    .institution_name = r->institution_name,
+    .station_name = r->station_name,
+  };
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  if (!read_jpeg_file (job->path, name, &data, &length, &error) ||
+      !ferry_jpeg_parse ((const guint8 *) data, length, name, &header, &error) ||
+      !ferry_jpeg_can_pass_through (&header, name, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  info.rows = header.rows;
+  info.columns = header.columns;
+  info.samples_per_pixel = header.components;
+  info.photometric = header.colour == FERRY_JPEG_COLOUR_GREY ? "MONOCHROME2"
+                   : header.colour == FERRY_JPEG_COLOUR_RGB ? "RGB"
+                   : "YBR_FULL_422";
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  /* Only the primary image: what follows its EOI (MPF, gain maps) is left out. */
+  out_path = free_output_path (job->out_dir, job->path);
+  if (!ferry_dicom_write_jpeg_photo (&object, (const guint8 *) data, header.primary_length,
+                                     &info, out_path, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  result = g_new0 (FerryConvertResult, 1);
+  result->output_path = g_steal_pointer (&out_path);
+  result->sop_class_uid = g_strdup (FERRY_DICOM_SOP_CLASS_VL_PHOTOGRAPHIC);
+  result->sop_instance_uid = g_steal_pointer (&sop_instance_uid);
+  result->transfer_syntax_uid = g_strdup (FERRY_DICOM_JPEG_BASELINE);
+  result->path_taken = "passthrough";
+  g_task_return_pointer (task, g_steal_pointer (&result), (GDestroyNotify) ferry_convert_result_free);
+}
+
+void
+ferry_convert_jpeg_async (const char                 *path,
+                          const FerryConvertRequest  *request,
+                          const char                 *out_dir,
+                          GCancellable               *cancellable,
+                          GAsyncReadyCallback         callback,
+                          gpointer                    user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+  PdfJob *job;
+
+  g_return_if_fail (path != NULL && request != NULL && out_dir != NULL);
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ferry_convert_jpeg_async);
+
+  if (!ferry_convert_request_validate (request, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  job = g_new0 (PdfJob, 1);
+  job->path = g_strdup (path);
+  job->out_dir = g_strdup (out_dir);
+  job->request = request_copy (request);
+  g_task_set_task_data (task, job, (GDestroyNotify) pdf_job_free);
+  g_task_run_in_thread (task, jpeg_worker);
+}
+
+FerryConvertResult *
+ferry_convert_jpeg_finish (GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ferry_convert_jpeg_async, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }

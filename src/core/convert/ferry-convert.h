@@ -19,6 +19,8 @@ G_BEGIN_DECLS
 typedef enum {
   FERRY_CONVERT_ERROR_INVALID,       /* a patient or study field is not valid */
   FERRY_CONVERT_ERROR_UNSUPPORTED,   /* a kind of file Ferry cannot convert (yet) */
+  FERRY_CONVERT_ERROR_CORRUPT,       /* not what it claims to be, truncated or malformed */
+  FERRY_CONVERT_ERROR_TOO_LARGE,     /* beyond the budgets (size, pixels) */
 } FerryConvertError;
 
 GQuark ferry_convert_error_quark (void);
@@ -80,6 +82,27 @@ void                ferry_convert_pdf_async   (const char                 *path,
                                                GAsyncReadyCallback         callback,
                                                gpointer                    user_data);
 FerryConvertResult *ferry_convert_pdf_finish  (GAsyncResult               *result,
+                                               GError                    **error);
+
+/**
+ * ferry_convert_jpeg_async:
+ * @path: the JPEG
+ * @request: patient, study and series; copied
+ * @out_dir: where the DICOM file goes, named as for PDFs
+ *
+ * Writes a VL Photographic Image object in the JPEG Baseline transfer syntax in a worker thread,
+ * the JPEG's bytes passed through unchanged up to its primary image's EOI (path "passthrough").
+ * Refused before anything is written: not a JPEG, truncated, beyond the budgets
+ * (FERRY_JPEG_MAX_*), or one that would need re-encoding (progressive, arithmetic-coded, 12-bit,
+ * CMYK) or rotating (EXIF orientation other than 1), which this version does not do.
+ */
+void                ferry_convert_jpeg_async  (const char                 *path,
+                                               const FerryConvertRequest  *request,
+                                               const char                 *out_dir,
+                                               GCancellable               *cancellable,
+                                               GAsyncReadyCallback         callback,
+                                               gpointer                    user_data);
+FerryConvertResult *ferry_convert_jpeg_finish (GAsyncResult               *result,
                                                GError                    **error);
 
 G_END_DECLS
