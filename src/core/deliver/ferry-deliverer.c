@@ -561,19 +561,24 @@ send_batch (FerryDeliverer         *self,
       o = store_one (self, sender, d, destination, g_get_real_time ());
 
       /* An association kept from an earlier batch may have died while it waited (the PACS
-       * restarted): nothing was sent over it, so open a fresh one and try again once. */
-      if (reused && i == 0 && !ferry_dicom_sender_is_usable (sender))
+       * restarted), or was negotiated with a PACS that has changed its mind since about a SOP
+       * class it refused then (a "no presentation context" outcome is decided here, without
+       * asking the PACS): open a fresh association and try this object again, once. */
+      if (reused &&
+          ((i == 0 && !ferry_dicom_sender_is_usable (sender)) ||
+           (o->state == FERRY_DELIVERY_OUTBOX && o->status < 0)))
         {
           g_autoptr(GError) reopen_error = NULL;
 
-          g_info ("The association to %s kept for more had ended (%s); opening another",
-                  destination->name, o->error_text != NULL ? o->error_text : "");
+          g_info ("The association to %s kept for more cannot carry this object (%s); "
+                  "opening another", destination->name,
+                  o->error_text != NULL ? o->error_text : "");
           ferry_outcome_free (o);
           reused = FALSE;
           link_close (self, link);
           if (!link_open (self, link, &options, contexts, &reopen_error))
             {
-              fail_open (self, outcomes, batch, 0, destination, contexts, reopen_error);
+              fail_open (self, outcomes, batch, i, destination, contexts, reopen_error);
               return FALSE;
             }
           sender = link->sender;
