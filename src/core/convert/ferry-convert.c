@@ -335,16 +335,68 @@ typedef struct {
   char    *path;
   char    *out_dir;
   Request *request;
-} PdfJob;
+} ConvertJob;
 
 static void
-pdf_job_free (PdfJob *job)
+convert_job_free (ConvertJob *job)
 {
   g_free (job->path);
   g_free (job->out_dir);
   request_free (job->request);
   g_free (job);
 }
+
+/* Validates @request and runs @worker on a copy of the job in a thread. */
+static void
+start_job (const char                 *path,
+           const FerryConvertRequest  *request,
+           const char                 *out_dir,
+           GCancellable               *cancellable,
+           GAsyncReadyCallback         callback,
+           gpointer                    user_data,
+           gpointer                    source_tag,
+           GTaskThreadFunc             worker)
+{
+  g_autoptr(GTask) task = NULL;
+  GError *error = NULL;
+  ConvertJob *job;
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, source_tag);
+
+  if (!ferry_convert_request_validate (request, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  job = g_new0 (ConvertJob, 1);
+  job->path = g_strdup (path);
+  job->out_dir = g_strdup (out_dir);
+  job->request = request_copy (request);
+  g_task_set_task_data (task, job, (GDestroyNotify) convert_job_free);
+  g_task_run_in_thread (task, worker);
+}
+
+/* What a worker returns once its file is written. */
+static void
+return_result (GTask      *task,
+               char       *output_path,
+               const char *sop_class_uid,
+               char       *sop_instance_uid,
+               const char *transfer_syntax_uid,
+               const char *path_taken)
+{
+  FerryConvertResult *result = g_new0 (FerryConvertResult, 1);
+
+  result->output_path = output_path;
+  result->sop_class_uid = g_strdup (sop_class_uid);
+  result->sop_instance_uid = sop_instance_uid;
+  result->transfer_syntax_uid = g_strdup (transfer_syntax_uid);
+  result->path_taken = path_taken;
+  g_task_return_pointer (task, result, (GDestroyNotify) ferry_convert_result_free);
+}
+
 
 /* The file name without its directory and its last extension, in UTF-8. */
 static char *
@@ -394,7 +446,7 @@ pdf_worker (GTask        *task,
             gpointer      task_data,
             GCancellable *cancellable)
 {
-  PdfJob *job = task_data;
+  ConvertJob *job = task_data;
   Request *r = job->request;
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *today = g_date_time_format (now, "%Y%m%d");
@@ -405,7 +457,6 @@ pdf_worker (GTask        *task,
   g_autofree char *title = r->document_title != NULL ? g_strdup (r->document_title)
                                                      : file_stem (job->path);
   g_autofree char *out_path = NULL;
-  g_autoptr(FerryConvertResult) result = NULL;
   GError *error = NULL;
   FerryDicomNewObject object = {
     .patient_id = r->patient_id,
@@ -443,13 +494,8 @@ pdf_worker (GTask        *task,
       return;
     }
 
-  result = g_new0 (FerryConvertResult, 1);
-  result->output_path = g_steal_pointer (&out_path);
-  result->sop_class_uid = g_strdup (FERRY_DICOM_SOP_CLASS_ENCAPSULATED_PDF);
-  result->sop_instance_uid = g_steal_pointer (&sop_instance_uid);
-  result->transfer_syntax_uid = g_strdup (FERRY_DICOM_EXPLICIT_VR_LITTLE_ENDIAN);
-  result->path_taken = "encapsulated";
-  g_task_return_pointer (task, g_steal_pointer (&result), (GDestroyNotify) ferry_convert_result_free);
+  return_result (task, g_steal_pointer (&out_path), FERRY_DICOM_SOP_CLASS_ENCAPSULATED_PDF,
+                 g_steal_pointer (&sop_instance_uid), FERRY_DICOM_EXPLICIT_VR_LITTLE_ENDIAN, "encapsulated");
 }
 
 void
@@ -460,27 +506,10 @@ ferry_convert_pdf_async (const char                 *path,
                          GAsyncReadyCallback         callback,
                          gpointer                    user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  GError *error = NULL;
-  PdfJob *job;
-
   g_return_if_fail (path != NULL && request != NULL && out_dir != NULL);
 
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, ferry_convert_pdf_async);
-
-  if (!ferry_convert_request_validate (request, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  job = g_new0 (PdfJob, 1);
-  job->path = g_strdup (path);
-  job->out_dir = g_strdup (out_dir);
-  job->request = request_copy (request);
-  g_task_set_task_data (task, job, (GDestroyNotify) pdf_job_free);
-  g_task_run_in_thread (task, pdf_worker);
+  start_job (path, request, out_dir, cancellable, callback, user_data,
+             ferry_convert_pdf_async, pdf_worker);
 }
 
 FerryConvertResult *
@@ -577,7 +606,7 @@ jpeg_worker (GTask        *task,
              gpointer      task_data,
              GCancellable *cancellable)
 {
-  PdfJob *job = task_data;
+  ConvertJob *job = task_data;
   Request *r = job->request;
   g_autoptr(GDateTime) now = g_date_time_new_now_local ();
   g_autofree char *today = g_date_time_format (now, "%Y%m%d");
@@ -588,7 +617,6 @@ jpeg_worker (GTask        *task,
   g_autofree char *name = g_filename_display_name (job->path);
   g_autofree char *data = NULL;
   g_autofree char *out_path = NULL;
-  g_autoptr(FerryConvertResult) result = NULL;
   FerryJpegHeader header;
   FerryDicomJpegInfo info = { 0 };
   GError *error = NULL;
@@ -645,13 +673,8 @@ jpeg_worker (GTask        *task,
       return;
     }
 
-  result = g_new0 (FerryConvertResult, 1);
-  result->output_path = g_steal_pointer (&out_path);
-  result->sop_class_uid = g_strdup (FERRY_DICOM_SOP_CLASS_VL_PHOTOGRAPHIC);
-  result->sop_instance_uid = g_steal_pointer (&sop_instance_uid);
-  result->transfer_syntax_uid = g_strdup (FERRY_DICOM_JPEG_BASELINE);
-  result->path_taken = "passthrough";
-  g_task_return_pointer (task, g_steal_pointer (&result), (GDestroyNotify) ferry_convert_result_free);
+  return_result (task, g_steal_pointer (&out_path), FERRY_DICOM_SOP_CLASS_VL_PHOTOGRAPHIC,
+                 g_steal_pointer (&sop_instance_uid), FERRY_DICOM_JPEG_BASELINE, "passthrough");
 }
 
 void
@@ -662,27 +685,10 @@ ferry_convert_jpeg_async (const char                 *path,
                           GAsyncReadyCallback         callback,
                           gpointer                    user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  GError *error = NULL;
-  PdfJob *job;
-
   g_return_if_fail (path != NULL && request != NULL && out_dir != NULL);
 
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, ferry_convert_jpeg_async);
-
-  if (!ferry_convert_request_validate (request, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  job = g_new0 (PdfJob, 1);
-  job->path = g_strdup (path);
-  job->out_dir = g_strdup (out_dir);
-  job->request = request_copy (request);
-  g_task_set_task_data (task, job, (GDestroyNotify) pdf_job_free);
-  g_task_run_in_thread (task, jpeg_worker);
+  start_job (path, request, out_dir, cancellable, callback, user_data,
+             ferry_convert_jpeg_async, jpeg_worker);
 }
 
 FerryConvertResult *
